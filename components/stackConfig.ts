@@ -1,16 +1,32 @@
 // Reads a stack's config into FlaskApp arguments. Every key, its type and its default is
 // declared in the program's Pulumi.yaml; the defaults here are the same ones.
 import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 
 import { DeployTarget, FlaskAppArgs, RestartPolicy, ServiceType } from "./settings";
+
+/** Keys whose values must never sit in a stack file in plain text. */
+const secretKeys = ["registryPassword", "kubeconfig"];
+
+// The SDK tracks which keys the stack stores encrypted but does not declare the function.
+const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret(key: string): boolean })
+    .isConfigSecret;
 
 /** FlaskApp arguments from `config`; a key that is unset or empty takes its default. */
 export function argsFromConfig(config: pulumi.Config): FlaskAppArgs {
     // Pulumi.yaml declares "" as the default of optional strings: "" means unset.
     const optional = (key: string) => config.get(key) || undefined;
     const registryUsername = optional("registryUsername");
+    for (const key of secretKeys) {
+        if (optional(key) !== undefined && !isConfigSecret(`${config.name}:${key}`)) {
+            throw new pulumi.RunError(
+                `\`${key}\` must be stored encrypted: set it with \`pulumi config set --secret ${key}\``,
+            );
+        }
+    }
     const baseImage = optional("baseImage");
     const pipIndexUrl = optional("pipIndexUrl");
+    const pipTrustedHost = optional("pipTrustedHost");
     const greeting = optional("greeting");
     return {
         target: (config.get("target") ?? "docker") as DeployTarget,
@@ -22,6 +38,7 @@ export function argsFromConfig(config: pulumi.Config): FlaskAppArgs {
             buildArgs: {
                 ...(baseImage && { BASE_IMAGE: baseImage }),
                 ...(pipIndexUrl && { PIP_INDEX_URL: pipIndexUrl }),
+                ...(pipTrustedHost && { PIP_TRUSTED_HOST: pipTrustedHost }),
             },
         },
         registry: {

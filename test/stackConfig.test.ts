@@ -41,7 +41,7 @@ describe("stack config", () => {
         for (const [key, spec] of Object.entries(project.config)) {
             assert.ok(["string", "integer", "boolean"].includes(spec.type), `${key} has a type`);
             assert.ok(spec.description.length > 10, `${key} has a description`);
-            assert.ok(spec.default !== undefined || spec.secret === true, `${key} has a default`);
+            assert.ok(spec.default !== undefined, `${key} has a default`);
         }
     });
 
@@ -100,7 +100,8 @@ describe("stack config", () => {
         const args = argsFromConfig(
             useConfig({
                 "flask-app:baseImage": "mirror/python:3.14-slim",
-                "flask-app:pipIndexUrl": "http://127.0.0.1:3141/simple",
+                "flask-app:pipIndexUrl": "http://172.17.0.1:3141/simple",
+                "flask-app:pipTrustedHost": "172.17.0.1",
                 "flask-app:greeting": "Hi",
                 "flask-app:hostPort": "9000",
                 "flask-app:createNamespace": "true",
@@ -108,7 +109,8 @@ describe("stack config", () => {
         );
         assert.deepStrictEqual(args.image.buildArgs, {
             BASE_IMAGE: "mirror/python:3.14-slim",
-            PIP_INDEX_URL: "http://127.0.0.1:3141/simple",
+            PIP_INDEX_URL: "http://172.17.0.1:3141/simple",
+            PIP_TRUSTED_HOST: "172.17.0.1",
         });
         assert.deepStrictEqual(args.env, { GREETING: "Hi" });
         assert.strictEqual(args.docker?.hostPort, 9000);
@@ -130,6 +132,18 @@ describe("stack config", () => {
         assert.strictEqual(anonymous.registry?.username, undefined);
         assert.strictEqual(anonymous.registry?.password, undefined);
     });
+
+    for (const key of ["registryPassword", "kubeconfig"]) {
+        it(`refuses a ${key} stored in plain text`, () => {
+            const config = useConfig({
+                "flask-app:registryUsername": "ci",
+                [`flask-app:${key}`]: "hunter2",
+            });
+            assert.throws(() => argsFromConfig(config), {
+                message: `\`${key}\` must be stored encrypted: set it with \`pulumi config set --secret ${key}\``,
+            });
+        });
+    }
 
     it("runs the program on the dev stack's config", async () => {
         reset();
