@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Build the Pulumi CLI (`pulumi`) and the Node.js language host
+# (`pulumi-language-nodejs`) from Go modules, and cache them by version.
+#
+# Output: $CACHE_ROOT/pulumi-$PULUMI_VERSION/bin/{pulumi,pulumi-language-nodejs}
+# Re-running is a no-op once both binaries exist (FORCE=1 rebuilds).
+# Requirements: Go >= 1.25 and access to a Go module proxy. Nothing else.
+set -euo pipefail
+
+# ---- versions -------------------------------------------------------------
+# CLI version. Must equal the exact @pulumi/pulumi version in package.json.
+# 3.259.0 is the newest github.com/pulumi/pulumi/pkg/v3 release whose module
+# zip the proxy serves (3.260.0: .info/.mod 200 but .zip 403; 3.261+: 403).
+PULUMI_VERSION="${PULUMI_VERSION:-3.259.0}"
+# The Node.js language host became its own Go module
+# (github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3) after
+# sdk v3.68.0, and the proxy refuses every version of that module. v3.68.0 is
+# the last sdk/v3 release that still contains the language host as a package
+# (github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs).
+LANGHOST_SDK_VERSION="${LANGHOST_SDK_VERSION:-3.68.0}"
+# Replace directive that pkg/v3's own go.mod carries (ignored when pkg/v3 is a
+# dependency, so it must be repeated in the wrapper).
+CLIPBOARD_REPLACE="github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e"
+
+CACHE_ROOT="${FLASKAPP_CACHE:-$HOME/.cache/flaskapp}"
+PREFIX="$CACHE_ROOT/pulumi-$PULUMI_VERSION"
+BIN="$PREFIX/bin"
+BUILD="$PREFIX/build"
+
+export GOTOOLCHAIN=local
+export CGO_ENABLED=0
+export GOFLAGS="${GOFLAGS:--buildvcs=false}"
+export GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}"
+
+STEP="start"
+fail() { echo "build-pulumi.sh: FAILED during: $STEP" >&2; echo "  (log: ${LOG:-none})" >&2; }
+trap 'rc=$?; [ $rc -ne 0 ] && fail; exit $rc' EXIT
+
+if [ "${FORCE:-0}" != 1 ] && [ -x "$BIN/pulumi" ] && [ -x "$BIN/pulumi-language-nodejs" ]; then
+  echo "pulumi $PULUMI_VERSION already built: $BIN"
+  exit 0
+fi
+
+STEP="checking for the go toolchain"
+command -v go >/dev/null || { echo "go not found on PATH (need Go >= 1.25)" >&2; exit 1; }
+go version
+
+mkdir -p "$BIN" "$BUILD"
+LOG="$BUILD/build.log"
+: >"$LOG"
+run() { # run <description> <cmd...>: log output, name the step on failure
+  STEP="$1"; shift
+  echo "==> $STEP"
+  if ! "$@" >>"$LOG" 2>&1; then
+    echo "---- last lines of $LOG ----" >&2; tail -n 40 "$LOG" >&2
+    return 1
+  fi
+}
+t0=$SECONDS
+
+# ---- pulumi CLI -------------------------------------------------------------
+CLI_DIR="$BUILD/cli"
+mkdir -p "$CLI_DIR"
+cat >"$CLI_DIR/go.mod" <<EOF
+module flaskapp.local/build/pulumi-cli
+
+go 1.25
+
+require (
+	github.com/pulumi/pulumi/pkg/v3 v$PULUMI_VERSION
+	github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION
+)
+
+replace $CLIPBOARD_REPLACE
+EOF
+rm -f "$CLI_DIR/go.sum"
+cd "$CLI_DIR"
+run "downloading github.com/pulumi/pulumi/{pkg,sdk}/v3@v$PULUMI_VERSION from the module proxy" \
+  go mod download github.com/pulumi/pulumi/pkg/v3@"v$PULUMI_VERSION" github.com/pulumi/pulumi/sdk/v3@"v$PULUMI_VERSION"
+run "resolving github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@v$PULUMI_VERSION (go get)" \
+  go get "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@v$PULUMI_VERSION"
+# go get must not have moved the pinned versions.
+STEP="checking resolved pulumi module versions"
+for m in pkg sdk; do
+  got=$(go list -m -f '{{.Version}}' "github.com/pulumi/pulumi/$m/v3")
+  [ "$got" = "v$PULUMI_VERSION" ] || { echo "github.com/pulumi/pulumi/$m/v3 resolved to $got, want v$PULUMI_VERSION" >&2; exit 1; }
+done
+run "compiling pulumi CLI v$PULUMI_VERSION" \
+  go build -trimpath -o "$BIN/pulumi.tmp" \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+mv "$BIN/pulumi.tmp" "$BIN/pulumi"
+echo "    pulumi built ($((SECONDS - t0))s so far)"
+
+# ---- Node.js language host ----------------------------------------------------
+LH_DIR="$BUILD/langhost-nodejs"
+mkdir -p "$LH_DIR"
+cat >"$LH_DIR/go.mod" <<EOF
+module flaskapp.local/build/pulumi-language-nodejs
+
+go 1.25
+
+require github.com/pulumi/pulumi/sdk/v3 v$LANGHOST_SDK_VERSION
+EOF
+rm -f "$LH_DIR/go.sum"
+cd "$LH_DIR"
+run "downloading github.com/pulumi/pulumi/sdk/v3@v$LANGHOST_SDK_VERSION from the module proxy" \
+  go mod download github.com/pulumi/pulumi/sdk/v3@"v$LANGHOST_SDK_VERSION"
+run "resolving github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs@v$LANGHOST_SDK_VERSION (go get)" \
+  go get "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs@v$LANGHOST_SDK_VERSION"
+run "compiling pulumi-language-nodejs (sdk v$LANGHOST_SDK_VERSION)" \
+  go build -trimpath -o "$BIN/pulumi-language-nodejs.tmp" \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$LANGHOST_SDK_VERSION" \
+    github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+mv "$BIN/pulumi-language-nodejs.tmp" "$BIN/pulumi-language-nodejs"
+
+# ---- smoke check --------------------------------------------------------------
+STEP="checking 'pulumi version'"
+got=$("$BIN/pulumi" version)
+[ "$got" = "v$PULUMI_VERSION" ] || { echo "pulumi version printed '$got', want v$PULUMI_VERSION" >&2; exit 1; }
+
+echo "built in $((SECONDS - t0))s:"
+ls -l "$BIN"
+echo "add to PATH: export PATH=\"$BIN:\$PATH\""

@@ -1,0 +1,195 @@
+// What the end-to-end suites share: a throwaway copy of the project, a stack on a local file
+// backend with a passphrase secrets provider, and the registry the test bed provides.
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { execFileSync } from "child_process";
+import { LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
+
+const repoRoot = path.resolve(__dirname, "..", "..");
+
+/** The test bed's settings, read from the environment that `scripts/testbed/env.sh` exports. */
+export interface TestBed {
+    registry: string;
+    username: string;
+    password: string;
+    baseImage?: string;
+    pipIndexUrl?: string;
+    pipTrustedHost?: string;
+}
+
+export function testBed(): TestBed {
+    const need = (key: string) => {
+        const value = process.env[key];
+        if (!value) {
+            throw new Error(
+                `${key} is not set: run the suite through scripts/e2e.sh, or export the ` +
+                    "FLASKAPP_E2E_* variables that README.md describes",
+            );
+        }
+        return value;
+    };
+    return {
+        registry: need("FLASKAPP_E2E_REGISTRY"),
+        username: need("FLASKAPP_E2E_REGISTRY_USERNAME"),
+        password: need("FLASKAPP_E2E_REGISTRY_PASSWORD"),
+        baseImage: process.env.FLASKAPP_E2E_BASE_IMAGE || undefined,
+        pipIndexUrl: process.env.FLASKAPP_E2E_PIP_INDEX_URL || undefined,
+        pipTrustedHost: process.env.FLASKAPP_E2E_PIP_TRUSTED_HOST || undefined,
+    };
+}
+
+/**
+ * Configures `stack` to build the app with the test bed's base image and package index and push
+ * it to `repository` in the test bed's registry with its credentials; `extra` sets more keys.
+ */
+export async function configureStack(
+    stack: Stack,
+    bed: TestBed,
+    repository: string,
+    extra: Record<string, string | number | boolean>,
+): Promise<void> {
+    await setConfig(stack, {
+        imageRepository: `${bed.registry}/${repository}`,
+        registryUsername: bed.username,
+        ...(bed.baseImage && { baseImage: bed.baseImage }),
+        ...(bed.pipIndexUrl && { pipIndexUrl: bed.pipIndexUrl }),
+        ...(bed.pipTrustedHost && { pipTrustedHost: bed.pipTrustedHost }),
+        ...extra,
+    });
+    await stack.setConfig("flask-app:registryPassword", { value: bed.password, secret: true });
+}
+
+/** A copy of the project in a temporary folder, so that tests can edit the app freely. */
+export class ProjectCopy {
+    readonly dir: string;
+    readonly stateDir: string;
+
+    constructor(prefix: string) {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+        this.dir = path.join(root, "project");
+        this.stateDir = path.join(root, "state");
+        fs.mkdirSync(this.stateDir);
+        fs.mkdirSync(this.dir);
+        for (const entry of [
+            "Pulumi.yaml",
+            "index.ts",
+            "package.json",
+            "tsconfig.json",
+            "components",
+            "app",
+        ]) {
+            fs.cpSync(path.join(repoRoot, entry), path.join(this.dir, entry), { recursive: true });
+        }
+        fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(this.dir, "node_modules"));
+    }
+
+    /** Replaces `from` with `to` in a file of the app folder. */
+    editApp(file: string, from: string, to: string): void {
+        const target = path.join(this.dir, "app", file);
+        const text = fs.readFileSync(target, "utf8");
+        if (!text.includes(from))
+            throw new Error(`${file} does not contain ${JSON.stringify(from)}`);
+        fs.writeFileSync(target, text.replace(from, to));
+    }
+
+    remove(): void {
+        fs.rmSync(path.dirname(this.dir), { recursive: true, force: true });
+    }
+}
+
+/** A new stack, with a unique name, on a file backend inside the project copy's folder. */
+export async function newStack(project: ProjectCopy, prefix: string): Promise<Stack> {
+    const stackName = `${prefix}-${crypto.randomBytes(4).toString("hex")}`;
+    return LocalWorkspace.createStack(
+        { stackName, workDir: project.dir },
+        {
+            envVars: {
+                PULUMI_BACKEND_URL: `file://${project.stateDir}`,
+                PULUMI_CONFIG_PASSPHRASE: crypto.randomBytes(16).toString("hex"),
+                PULUMI_SKIP_UPDATE_CHECK: "true",
+            },
+        },
+    );
+}
+
+/** Sets plain config keys of the project namespace. */
+export async function setConfig(
+    stack: Stack,
+    values: Record<string, string | number | boolean>,
+): Promise<void> {
+    await stack.setAllConfig(
+        Object.fromEntries(
+            Object.entries(values).map(([k, v]) => [`flask-app:${k}`, { value: String(v) }]),
+        ),
+    );
+}
+
+/** The operations of a summary other than "same", e.g. `{ update: 1, replace: 1 }`. */
+export function changes(summary: OpMap | undefined): OpMap {
+    return Object.fromEntries(
+        Object.entries(summary ?? {}).filter(([op, n]) => op !== "same" && n),
+    ) as OpMap;
+}
+
+/** `docker` CLI output, trimmed. */
+export function docker(...args: string[]): string {
+    return execFileSync("docker", args, { encoding: "utf8" }).trim();
+}
+
+/** GET `url`, retried while the app starts; returns status and body. */
+export async function httpGet(
+    url: string,
+    attempts = 30,
+): Promise<{ status: number; body: string }> {
+    let lastError: unknown;
+    for (let i = 0; i < attempts; i++) {
+        try {
+            const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+            return { status: response.status, body: await response.text() };
+        } catch (err) {
+            lastError = err;
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+    }
+    throw new Error(`GET ${url} failed ${attempts} times: ${String(lastError)}`);
+}
+
+/** The digest the registry holds for `repository:tag`, read through its API with credentials. */
+export async function registryDigest(
+    bed: TestBed,
+    repository: string,
+    tag: string,
+): Promise<string | undefined> {
+    const response = await fetch(`http://${bed.registry}/v2/${repository}/manifests/${tag}`, {
+        method: "HEAD",
+        headers: {
+            Authorization:
+                "Basic " + Buffer.from(`${bed.username}:${bed.password}`).toString("base64"),
+            Accept: [
+                "application/vnd.oci.image.index.v1+json",
+                "application/vnd.oci.image.manifest.v1+json",
+                "application/vnd.docker.distribution.manifest.list.v2+json",
+                "application/vnd.docker.distribution.manifest.v2+json",
+            ].join(", "),
+        },
+    });
+    if (response.status === 404) return undefined;
+    if (!response.ok)
+        throw new Error(`registry answered ${response.status} for ${repository}:${tag}`);
+    return response.headers.get("docker-content-digest") ?? undefined;
+}
+
+/** A TCP port that nothing listens on right now. */
+export async function freePort(): Promise<number> {
+    const net = await import("net");
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => {
+            const { port } = server.address() as { port: number };
+            server.close(() => resolve(port));
+        });
+    });
+}

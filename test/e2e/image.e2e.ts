@@ -1,0 +1,157 @@
+// The app's image on a real Docker Engine and an authenticated registry: built from app/ with the
+// test bed's base image and package index, run with exactly the container settings the docker
+// target computes, pushed with credentials and run by digest.
+import * as assert from "assert";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { execFileSync } from "child_process";
+import * as pulumi from "@pulumi/pulumi";
+
+import { containerArgs, resolveSettings } from "../../components";
+import { dockerRunArgs } from "./dockerRun";
+import { ProjectCopy, docker, freePort, httpGet, registryDigest, testBed } from "./harness";
+
+const promiseOf = <T>(output: pulumi.Output<T>) =>
+    new Promise<T>((resolve) => output.apply(resolve));
+
+describe("the app image, on a real Docker Engine and registry", function () {
+    this.timeout(10 * 60 * 1000);
+
+    const bed = testBed();
+    const repository = `e2e/image-${crypto.randomBytes(3).toString("hex")}`;
+    const image = `${bed.registry}/${repository}`;
+    const containers: string[] = [];
+    let project: ProjectCopy;
+    let dockerConfig: string;
+
+    function build(tag: string): string {
+        const buildArgs = [
+            ...(bed.baseImage ? ["--build-arg", `BASE_IMAGE=${bed.baseImage}`] : []),
+            ...(bed.pipIndexUrl ? ["--build-arg", `PIP_INDEX_URL=${bed.pipIndexUrl}`] : []),
+            ...(bed.pipTrustedHost
+                ? ["--build-arg", `PIP_TRUSTED_HOST=${bed.pipTrustedHost}`]
+                : []),
+        ];
+        docker(
+            "build",
+            "--quiet",
+            ...buildArgs,
+            "--tag",
+            `${image}:${tag}`,
+            path.join(project.dir, "app"),
+        );
+        return `${image}:${tag}`;
+    }
+    const layers = (ref: string): string[] =>
+        JSON.parse(docker("image", "inspect", "--format", "{{json .RootFS.Layers}}", ref));
+
+    async function runHardened(ref: string): Promise<{ name: string; url: string }> {
+        const hostPort = await freePort();
+        const settings = resolveSettings("e2e", {
+            image: { repository: image },
+            docker: { hostPort },
+        });
+        const args = containerArgs(settings, ref);
+        const name = `flaskapp-e2e-${crypto.randomBytes(3).toString("hex")}`;
+        containers.push(name);
+        docker(
+            "run",
+            ...dockerRunArgs(
+                { ...args, envs: await promiseOf(args.envs as pulumi.Output<string[]>) },
+                name,
+            ),
+        );
+        for (let i = 0; i < 60; i++) {
+            const health = docker("inspect", "--format", "{{.State.Health.Status}}", name);
+            if (health === "healthy") return { name, url: `http://127.0.0.1:${hostPort}` };
+            if (health === "unhealthy") break;
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+        throw new Error(`container ${name} did not become healthy:\n${docker("logs", name)}`);
+    }
+
+    before(() => {
+        project = new ProjectCopy("flaskapp-e2e-image");
+        dockerConfig = fs.mkdtempSync(path.join(os.tmpdir(), "flaskapp-docker-config-"));
+    });
+
+    after(() => {
+        for (const name of containers) docker("rm", "--force", name);
+        project?.remove();
+        fs.rmSync(dockerConfig, { recursive: true, force: true });
+    });
+
+    it("serves / and the health route under the docker target's hardening", async () => {
+        const { name, url } = await runHardened(build("v1"));
+        assert.deepStrictEqual(JSON.parse((await httpGet(url + "/")).body), {
+            message: "Hello from Flask!",
+        });
+        assert.strictEqual((await httpGet(url + "/healthz")).status, 200);
+        assert.strictEqual(docker("exec", name, "id", "-u"), "10001");
+        assert.throws(() => docker("exec", name, "touch", "/app/written"), /Read-only file system/);
+        assert.match(docker("exec", name, "grep", "CapEff", "/proc/1/status"), /CapEff:\s+0{16}$/);
+        const inspect = JSON.parse(docker("inspect", name))[0];
+        assert.strictEqual(inspect.HostConfig.Memory, 256 * 1024 * 1024);
+        assert.strictEqual(inspect.HostConfig.NanoCpus, 500_000_000);
+    });
+
+    it("reuses every layer but the app's own after a one-line change", () => {
+        const before = layers(`${image}:v1`);
+        project.editApp("flask_app/__init__.py", '"Hello from Flask!"', '"Hello again!"');
+        const after = layers(build("v2"));
+        assert.strictEqual(after.length, before.length);
+        assert.deepStrictEqual(
+            after.slice(0, -1),
+            before.slice(0, -1),
+            "dependency layers are reused",
+        );
+        assert.notStrictEqual(after.at(-1), before.at(-1), "the app's layer is new");
+    });
+
+    it("pushes with the registry's credentials and runs by the pushed digest", async () => {
+        const env = { ...process.env, DOCKER_CONFIG: dockerConfig };
+        execFileSync(
+            "docker",
+            ["login", "--username", bed.username, "--password-stdin", bed.registry],
+            {
+                env,
+                input: bed.password,
+                stdio: ["pipe", "ignore", "pipe"],
+            },
+        );
+        execFileSync("docker", ["push", "--quiet", `${image}:v2`], { env, stdio: "ignore" });
+        const repoDigests: string[] = JSON.parse(
+            docker("image", "inspect", "--format", "{{json .RepoDigests}}", `${image}:v2`),
+        );
+        const pinned = repoDigests.find((d) => d.startsWith(`${image}@sha256:`));
+        assert.ok(pinned, `a repo digest for ${image}`);
+        assert.strictEqual(await registryDigest(bed, repository, "v2"), pinned.split("@")[1]);
+
+        const { url } = await runHardened(pinned);
+        assert.deepStrictEqual(JSON.parse((await httpGet(url + "/")).body), {
+            message: "Hello again!",
+        });
+    });
+
+    it("refuses a wrong password with a clear message", () => {
+        const env = { ...process.env, DOCKER_CONFIG: dockerConfig };
+        assert.throws(
+            () =>
+                execFileSync(
+                    "docker",
+                    ["login", "--username", bed.username, "--password-stdin", bed.registry],
+                    {
+                        env,
+                        input: "not-the-password",
+                        stdio: ["pipe", "ignore", "pipe"],
+                    },
+                ),
+            (err: { stderr: Buffer }) => {
+                assert.match(err.stderr.toString(), /unauthorized|incorrect username or password/i);
+                return true;
+            },
+        );
+    });
+});
