@@ -46,7 +46,7 @@ def test_factory_builds_independent_apps():
 
 
 def load_gunicorn_config(monkeypatch, **env):
-    for key in ("PORT", "WEB_CONCURRENCY", "WEB_TIMEOUT"):
+    for key in ("PORT", "WEB_CONCURRENCY", "WEB_THREADS", "WEB_TIMEOUT"):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -58,13 +58,15 @@ def load_gunicorn_config(monkeypatch, **env):
 
 def test_gunicorn_defaults(monkeypatch):
     conf = load_gunicorn_config(monkeypatch)
-    assert (conf.bind, conf.workers, conf.timeout) == ("0.0.0.0:8000", 2, 30)
+    assert (conf.bind, conf.workers, conf.threads, conf.timeout) == ("0.0.0.0:8000", 2, 4, 30)
     assert conf.worker_tmp_dir == "/tmp"
 
 
 def test_gunicorn_reads_the_environment(monkeypatch):
-    conf = load_gunicorn_config(monkeypatch, PORT="9000", WEB_CONCURRENCY="4", WEB_TIMEOUT="60")
-    assert (conf.bind, conf.workers, conf.timeout) == ("0.0.0.0:9000", 4, 60)
+    conf = load_gunicorn_config(
+        monkeypatch, PORT="9000", WEB_CONCURRENCY="4", WEB_THREADS="1", WEB_TIMEOUT="60"
+    )
+    assert (conf.bind, conf.workers, conf.threads, conf.timeout) == ("0.0.0.0:9000", 4, 1, 60)
 
 
 def test_gunicorn_rejects_a_non_integer_setting(monkeypatch):

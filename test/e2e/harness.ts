@@ -5,7 +5,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
+import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
+
+import { containerArgs, resolveSettings } from "../../components";
+import { dockerRunArgs } from "./dockerRun";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 
@@ -192,4 +196,37 @@ export async function freePort(): Promise<number> {
             server.close(() => resolve(port));
         });
     });
+}
+
+/** Builds the app folder `appDir` as `ref` with the test bed's base image and package index. */
+export function buildAppImage(bed: TestBed, appDir: string, ref: string, ...extra: string[]): void {
+    const buildArgs = [
+        ...(bed.baseImage ? ["--build-arg", `BASE_IMAGE=${bed.baseImage}`] : []),
+        ...(bed.pipIndexUrl ? ["--build-arg", `PIP_INDEX_URL=${bed.pipIndexUrl}`] : []),
+        ...(bed.pipTrustedHost ? ["--build-arg", `PIP_TRUSTED_HOST=${bed.pipTrustedHost}`] : []),
+    ];
+    docker("build", "--quiet", ...extra, ...buildArgs, "--tag", ref, appDir);
+}
+
+/**
+ * Runs `ref` with exactly the container settings the docker target computes for its defaults,
+ * published on `hostPort`, and waits until Docker reports it healthy.
+ */
+export async function runHardened(ref: string, name: string, hostPort: number): Promise<string> {
+    const settings = resolveSettings(name, {
+        image: { repository: "localhost:5000/unused" },
+        docker: { hostPort },
+    });
+    const args = containerArgs(settings, ref);
+    const envs = await new Promise<string[]>((resolve) =>
+        (args.envs as pulumi.Output<string[]>).apply(resolve),
+    );
+    docker("run", ...dockerRunArgs({ ...args, envs }, name));
+    for (let i = 0; i < 60; i++) {
+        const health = docker("inspect", "--format", "{{.State.Health.Status}}", name);
+        if (health === "healthy") return `http://127.0.0.1:${hostPort}`;
+        if (health === "unhealthy") break;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    throw new Error(`container ${name} did not become healthy:\n${docker("logs", name)}`);
 }

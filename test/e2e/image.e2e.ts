@@ -7,14 +7,17 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import * as pulumi from "@pulumi/pulumi";
 
-import { containerArgs, resolveSettings } from "../../components";
-import { dockerRunArgs } from "./dockerRun";
-import { ProjectCopy, docker, freePort, httpGet, registryDigest, testBed } from "./harness";
-
-const promiseOf = <T>(output: pulumi.Output<T>) =>
-    new Promise<T>((resolve) => output.apply(resolve));
+import {
+    ProjectCopy,
+    buildAppImage,
+    docker,
+    freePort,
+    httpGet,
+    registryDigest,
+    runHardened,
+    testBed,
+} from "./harness";
 
 describe("the app image, on a real Docker Engine and registry", function () {
     this.timeout(10 * 60 * 1000);
@@ -27,49 +30,16 @@ describe("the app image, on a real Docker Engine and registry", function () {
     let dockerConfig: string;
 
     function build(tag: string): string {
-        const buildArgs = [
-            ...(bed.baseImage ? ["--build-arg", `BASE_IMAGE=${bed.baseImage}`] : []),
-            ...(bed.pipIndexUrl ? ["--build-arg", `PIP_INDEX_URL=${bed.pipIndexUrl}`] : []),
-            ...(bed.pipTrustedHost
-                ? ["--build-arg", `PIP_TRUSTED_HOST=${bed.pipTrustedHost}`]
-                : []),
-        ];
-        docker(
-            "build",
-            "--quiet",
-            ...buildArgs,
-            "--tag",
-            `${image}:${tag}`,
-            path.join(project.dir, "app"),
-        );
+        buildAppImage(bed, path.join(project.dir, "app"), `${image}:${tag}`);
         return `${image}:${tag}`;
     }
     const layers = (ref: string): string[] =>
         JSON.parse(docker("image", "inspect", "--format", "{{json .RootFS.Layers}}", ref));
 
-    async function runHardened(ref: string): Promise<{ name: string; url: string }> {
-        const hostPort = await freePort();
-        const settings = resolveSettings("e2e", {
-            image: { repository: image },
-            docker: { hostPort },
-        });
-        const args = containerArgs(settings, ref);
+    async function run(ref: string): Promise<{ name: string; url: string }> {
         const name = `flaskapp-e2e-${crypto.randomBytes(3).toString("hex")}`;
         containers.push(name);
-        docker(
-            "run",
-            ...dockerRunArgs(
-                { ...args, envs: await promiseOf(args.envs as pulumi.Output<string[]>) },
-                name,
-            ),
-        );
-        for (let i = 0; i < 60; i++) {
-            const health = docker("inspect", "--format", "{{.State.Health.Status}}", name);
-            if (health === "healthy") return { name, url: `http://127.0.0.1:${hostPort}` };
-            if (health === "unhealthy") break;
-            await new Promise((resolve) => setTimeout(resolve, 1000));
-        }
-        throw new Error(`container ${name} did not become healthy:\n${docker("logs", name)}`);
+        return { name, url: await runHardened(ref, name, await freePort()) };
     }
 
     before(() => {
@@ -84,7 +54,7 @@ describe("the app image, on a real Docker Engine and registry", function () {
     });
 
     it("serves / and the health route under the docker target's hardening", async () => {
-        const { name, url } = await runHardened(build("v1"));
+        const { name, url } = await run(build("v1"));
         assert.deepStrictEqual(JSON.parse((await httpGet(url + "/")).body), {
             message: "Hello from Flask!",
         });
@@ -129,7 +99,7 @@ describe("the app image, on a real Docker Engine and registry", function () {
         assert.ok(pinned, `a repo digest for ${image}`);
         assert.strictEqual(await registryDigest(bed, repository, "v2"), pinned.split("@")[1]);
 
-        const { url } = await runHardened(pinned);
+        const { url } = await run(pinned);
         assert.deepStrictEqual(JSON.parse((await httpGet(url + "/")).body), {
             message: "Hello again!",
         });
