@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Provisions the test bed (up.sh), then runs a command in its environment:
+#   scripts/testbed/run.sh npx mocha --config .mocharc.e2e.json test/e2e/image.e2e.ts
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+
+"$root/scripts/testbed/up.sh"
+set -a
+# shellcheck disable=SC1091
+. "${FLASKAPP_CACHE:-$HOME/.cache/flaskapp}/run/testbed.env"
+set +a
+cd "$root"
+[ -d node_modules ] || npm ci --no-audit --no-fund
+exec "$@"
