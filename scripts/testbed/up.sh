@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Provisions the end-to-end test bed from package registries alone: Node.js, the Pulumi CLI and
 # its Node.js language host (built from Go modules), Docker Engine, a registry with htpasswd
-# auth and fresh credentials, a Python base image made with debootstrap, and a wheelhouse that
-# build containers install the app's dependencies from. Each step caches its result under
-# $FLASKAPP_CACHE (default ~/.cache/flaskapp), so a second run takes seconds. Writes the
-# environment the e2e suites read to $FLASKAPP_CACHE/run/testbed.env.
+# auth and fresh credentials, a Python base image made with debootstrap, a wheelhouse that
+# build containers install the app's dependencies from, and a Kubernetes control plane (etcd,
+# kube-apiserver, controller manager, scheduler, built from Go modules) with kwok nodes. Each
+# step caches its result under $FLASKAPP_CACHE (default ~/.cache/flaskapp), so a second run
+# takes seconds. Writes the environment the e2e suites read to $FLASKAPP_CACHE/run/testbed.env.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -37,6 +38,12 @@ step "registry on 127.0.0.1:5000 with fresh credentials"
 step "wheelhouse for app/requirements.txt"
 "$here/wheelhouse.sh" "$root/app/requirements.txt"
 
+step "Kubernetes control plane with kwok nodes"
+"$here/k8s/cluster.sh" up
+kube_env=$("$here/k8s/cluster.sh" env)
+kubeconfig=$(sed -n 's/^export KUBECONFIG=//p' <<<"$kube_env")
+kube_bin=$(dirname "$(sed -n 's/^# kubectl: \([^ ]*\).*/\1/p' <<<"$kube_env")")
+
 # shellcheck disable=SC1091
 registry_env=$(set -a && . "$cache/run/registry.env" && printf '%s\n' "$REGISTRY_SERVER" "$REGISTRY_USERNAME" "$REGISTRY_PASSWORD")
 # shellcheck disable=SC1091
@@ -47,7 +54,7 @@ wheel_env=$(set -a && . "$cache/run/wheelhouse.env" && printf '%s\n' "$PIP_INDEX
 (
   umask 077
   cat >"$env_file" <<ENV
-PATH=$pulumi_bin:$(dirname "$(command -v node)"):\$PATH
+PATH=$pulumi_bin:$kube_bin:$(dirname "$(command -v node)"):\$PATH
 PULUMI_SKIP_UPDATE_CHECK=true
 PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 FLASKAPP_E2E_REGISTRY=$server
@@ -56,6 +63,7 @@ FLASKAPP_E2E_REGISTRY_PASSWORD=$password
 FLASKAPP_E2E_BASE_IMAGE=$base_image
 FLASKAPP_E2E_PIP_INDEX_URL=$index_url
 FLASKAPP_E2E_PIP_TRUSTED_HOST=$trusted_host
+FLASKAPP_E2E_KUBECONFIG=$kubeconfig
 ENV
 )
 step "ready in $((SECONDS - started))s; environment in $env_file"

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Build kube-apiserver, kube-controller-manager, kube-scheduler and kubectl
+# from Go modules and cache them by version.
+#
+# Output: $CACHE_ROOT/kubernetes-$KUBE_VERSION/bin/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
+# Re-running is a no-op once all binaries exist (FORCE=1 rebuilds).
+#
+# How: a wrapper module requires k8s.io/kubernetes at the pinned version.
+# k8s.io/kubernetes requires every staging module (k8s.io/api, client-go, …) at
+# v0.0.0 and replaces it with ./staging/src/k8s.io/X; replace directives of a
+# dependency are ignored, so the wrapper replaces each staging module with the
+# published k8s.io/X v0.<minor>.<patch>. The staging list and any non-local
+# replace directives are read from that version's go.mod (from the proxy), and
+# its `godebug` line is copied too. Version strings are stamped via -ldflags.
+set -euo pipefail
+
+# ---- versions -------------------------------------------------------------
+KUBE_VERSION="${KUBE_VERSION:-1.34.1}"
+KUBE_MODULE="k8s.io/kubernetes"
+# Staging modules are published as v0.<minor>.<patch> of the same release.
+STAGING_VERSION="v0.${KUBE_VERSION#*.}"
+KUBE_CMDS="${KUBE_CMDS:-kube-apiserver kube-controller-manager kube-scheduler kubectl}"
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$HERE/lib-gobuild.sh"
+
+PREFIX="$CACHE_ROOT/kubernetes-$KUBE_VERSION"
+BIN="$PREFIX/bin"
+BUILD="$PREFIX/build"
+
+missing=""
+for c in $KUBE_CMDS; do [ -x "$BIN/$c" ] || missing="$missing $c"; done
+if [ "${FORCE:-0}" != 1 ] && [ -z "$missing" ]; then
+  echo "kubernetes $KUBE_VERSION already built: $BIN ($KUBE_CMDS)"
+  exit 0
+fi
+
+need_go
+probe_module "$KUBE_MODULE" "v$KUBE_VERSION"
+
+rm -rf "$BUILD"; mkdir -p "$BUILD/wrapper" "$BUILD/out"
+LOG="$BUILD/build.log"; : >"$LOG"
+t0=$SECONDS
+W="$BUILD/wrapper"
+
+STEP="downloading $KUBE_MODULE@v$KUBE_VERSION"
+KUBE_GOMOD=$(download_gomod "$KUBE_MODULE" "v$KUBE_VERSION")
+
+STEP="reading replace directives from $KUBE_GOMOD"
+REPLACES=$(read_replaces "$KUBE_GOMOD")
+STAGING=""; EXTRA=""
+while IFS='|' read -r lhs rhs; do
+  [ -n "$lhs" ] || continue
+  lhs_mod=${lhs%% *}
+  case "$rhs" in
+    ./staging/src/*) STAGING="$STAGING $lhs_mod" ;;
+    ./*|../*|/*)     echo "$SCRIPT: unexpected local replace '$lhs => $rhs' in $KUBE_GOMOD" >&2; exit 1 ;;
+    *)               EXTRA="$EXTRA"$'\n\t'"$lhs => $rhs" ;;
+  esac
+done <<<"$REPLACES"
+[ -n "$STAGING" ] || { echo "$SCRIPT: found no staging replace directives in $KUBE_GOMOD" >&2; exit 1; }
+echo "    $(echo "$STAGING" | wc -w) staging modules -> $STAGING_VERSION; $(printf '%s' "$EXTRA" | grep -c '=>' || true) other replace(s)"
+GODEBUG_LINE=$(grep -E '^godebug[[:space:]]' "$KUBE_GOMOD" || true)
+
+STEP="checking that the proxy serves every staging module at $STAGING_VERSION"
+for m in $STAGING; do probe_module "$m" "$STAGING_VERSION"; done
+
+STEP="writing the wrapper module"
+{
+  echo "module flaskapp.local/build/kubernetes"
+  echo
+  echo "go 1.24.0"
+  [ -z "$GODEBUG_LINE" ] || { echo; echo "$GODEBUG_LINE"; }
+  echo
+  echo "require $KUBE_MODULE v$KUBE_VERSION"
+  echo
+  echo "replace ("
+  for m in $STAGING; do printf '\t%s => %s %s\n' "$m" "$m" "$STAGING_VERSION"; done
+  [ -z "$EXTRA" ] || printf '%s\n' "${EXTRA#$'\n'}"
+  echo ")"
+  echo
+  echo "tool ("
+  for c in $KUBE_CMDS; do printf '\t%s/cmd/%s\n' "$KUBE_MODULE" "$c"; done
+  echo ")"
+} >"$W/go.mod"
+cd "$W"
+run "resolving $KUBE_MODULE@v$KUBE_VERSION + staging modules (go mod tidy)" gonice mod tidy
+
+V=k8s.io/component-base/version
+CV=k8s.io/client-go/pkg/version
+MAJOR=${KUBE_VERSION%%.*}; MINOR=${KUBE_VERSION#*.}; MINOR=${MINOR%%.*}
+BUILD_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS="-s -w"
+for p in $V $CV; do
+  LDFLAGS="$LDFLAGS -X $p.gitVersion=v$KUBE_VERSION -X $p.gitMajor=$MAJOR -X $p.gitMinor=$MINOR"
+  LDFLAGS="$LDFLAGS -X $p.gitTreeState=clean -X $p.buildDate=$BUILD_DATE"
+done
+PKGS=""; for c in $KUBE_CMDS; do PKGS="$PKGS $KUBE_MODULE/cmd/$c"; done
+# shellcheck disable=SC2086
+run "compiling$PKGS (nice -n 19, CGO_ENABLED=0)" \
+  gobuild -trimpath -ldflags "$LDFLAGS" -o "$BUILD/out/" $PKGS
+
+STEP="checking the built binaries"
+for c in $KUBE_CMDS; do
+  case "$c" in
+    kubectl) "$BUILD/out/$c" version --client 2>&1 | head -1 ;;
+    *)       "$BUILD/out/$c" --version ;;
+  esac
+done | tee -a "$LOG"
+"$BUILD/out/kube-apiserver" --version | grep -q "v$KUBE_VERSION" \
+  || { echo "$SCRIPT: kube-apiserver does not report v$KUBE_VERSION" >&2; exit 1; }
+# shellcheck disable=SC2086
+install_bins "$BUILD/out" "$BIN" $KUBE_CMDS
+cp "$W/go.mod" "$W/go.sum" "$PREFIX/" 2>/dev/null || true
+echo "kubernetes $KUBE_VERSION ($KUBE_CMDS) built in $((SECONDS - t0))s: $BIN"

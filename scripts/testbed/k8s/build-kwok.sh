@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Build kwok (the fake-node controller) and kwokctl from Go modules and cache
+# them by version.
+#
+# Output: $CACHE_ROOT/kwok-$KWOK_VERSION/bin/{kwok,kwokctl}
+# Re-running is a no-op once both binaries exist (FORCE=1 rebuilds).
+#
+# How: a wrapper module requires sigs.k8s.io/kwok at the pinned version and
+# builds its cmd/kwok and cmd/kwokctl packages; non-local replace directives
+# of kwok's go.mod (none in v0.7.0) are copied into the wrapper.
+set -euo pipefail
+
+# ---- versions -------------------------------------------------------------
+KWOK_VERSION="${KWOK_VERSION:-0.7.0}"
+KWOK_MODULE="sigs.k8s.io/kwok"
+KWOK_CMDS="kwok kwokctl"
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$HERE/lib-gobuild.sh"
+
+PREFIX="$CACHE_ROOT/kwok-$KWOK_VERSION"
+BIN="$PREFIX/bin"
+BUILD="$PREFIX/build"
+
+if [ "${FORCE:-0}" != 1 ] && [ -x "$BIN/kwok" ] && [ -x "$BIN/kwokctl" ]; then
+  echo "kwok $KWOK_VERSION already built: $BIN (kwok, kwokctl)"
+  exit 0
+fi
+
+need_go
+probe_module "$KWOK_MODULE" "v$KWOK_VERSION"
+
+rm -rf "$BUILD"; mkdir -p "$BUILD/wrapper" "$BUILD/out"
+LOG="$BUILD/build.log"; : >"$LOG"
+t0=$SECONDS
+W="$BUILD/wrapper"
+
+STEP="downloading $KWOK_MODULE@v$KWOK_VERSION"
+KWOK_GOMOD=$(download_gomod "$KWOK_MODULE" "v$KWOK_VERSION")
+STEP="reading replace directives from $KWOK_GOMOD"
+EXTRA=""
+while IFS='|' read -r lhs rhs; do
+  [ -n "$lhs" ] || continue
+  case "$rhs" in
+    ./*|../*|/*) echo "$SCRIPT: $KWOK_GOMOD has a local replace '$lhs => $rhs' the wrapper cannot reproduce" >&2; exit 1 ;;
+    *)           EXTRA="$EXTRA"$'\n\t'"$lhs => $rhs" ;;
+  esac
+done <<<"$(read_replaces "$KWOK_GOMOD")"
+
+STEP="writing the wrapper module"
+{
+  echo "module flaskapp.local/build/kwok"
+  echo
+  echo "go 1.24.0"
+  echo
+  echo "require $KWOK_MODULE v$KWOK_VERSION"
+  if [ -n "$EXTRA" ]; then echo; echo "replace ("; printf '%s\n' "${EXTRA#$'\n'}"; echo ")"; fi
+  echo
+  echo "tool ("
+  for c in $KWOK_CMDS; do printf '\t%s/cmd/%s\n' "$KWOK_MODULE" "$c"; done
+  echo ")"
+} >"$W/go.mod"
+cd "$W"
+run "resolving $KWOK_MODULE@v$KWOK_VERSION and its dependencies (go mod tidy)" gonice mod tidy
+
+LDFLAGS="-s -w -X $KWOK_MODULE/pkg/consts.Version=$KWOK_VERSION"
+PKGS=""; for c in $KWOK_CMDS; do PKGS="$PKGS $KWOK_MODULE/cmd/$c"; done
+# shellcheck disable=SC2086
+run "compiling$PKGS (nice -n 19, CGO_ENABLED=0)" \
+  gobuild -trimpath -ldflags "$LDFLAGS" -o "$BUILD/out/" $PKGS
+
+STEP="checking the built binaries"
+for c in $KWOK_CMDS; do "$BUILD/out/$c" --version; done | tee -a "$LOG"
+# shellcheck disable=SC2086
+install_bins "$BUILD/out" "$BIN" $KWOK_CMDS
+cp "$W/go.mod" "$W/go.sum" "$PREFIX/" 2>/dev/null || true
+echo "kwok $KWOK_VERSION ($KWOK_CMDS) built in $((SECONDS - t0))s: $BIN"

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Local Kubernetes control plane for end-to-end tests, from locally built
+# binaries (no downloads): etcd + kube-apiserver + kube-controller-manager +
+# kube-scheduler + kwok-controller, started by `kwokctl --runtime binary` on
+# 127.0.0.1, plus fake kwok nodes that "run" any pod without a container runtime.
+#
+# Usage:
+#   ./cluster.sh up       build binaries if missing (build-*.sh), start the cluster,
+#                         add $NODES fake node(s); no-op when already up and healthy
+#   ./cluster.sh smoke    create a Deployment on the fake node(s), wait until its
+#                         pods are Ready and it is Available, then delete it
+#   ./cluster.sh status   show components and nodes
+#   ./cluster.sh down     stop and delete the cluster (state dir and kubeconfig)
+#   ./cluster.sh env      print `export KUBECONFIG=...` and the kubectl path
+#
+# Kubeconfig: $KUBECONFIG_OUT (default ~/.cache/flaskapp/run/k8s-e2e/kubeconfig)
+set -euo pipefail
+
+# ---- versions (must match the build scripts' cache keys) ------------------
+KUBE_VERSION="${KUBE_VERSION:-1.34.1}"
+ETCD_VERSION="${ETCD_VERSION:-3.6.5}"
+KWOK_VERSION="${KWOK_VERSION:-0.7.0}"
+
+CLUSTER_NAME="${CLUSTER_NAME:-e2e}"
+NODES="${NODES:-1}"
+CACHE_ROOT="${FLASKAPP_CACHE:-$HOME/.cache/flaskapp}"
+STATE="${K8S_STATE_DIR:-$CACHE_ROOT/run/k8s-$CLUSTER_NAME}"
+KUBECONFIG_OUT="${KUBECONFIG_OUT:-$STATE/kubeconfig}"
+WAIT="${WAIT:-180s}"
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+KUBE_BIN="$CACHE_ROOT/kubernetes-$KUBE_VERSION/bin"
+ETCD_BIN="$CACHE_ROOT/etcd-$ETCD_VERSION/bin"
+KWOK_BIN="$CACHE_ROOT/kwok-$KWOK_VERSION/bin"
+KWOKCTL="$KWOK_BIN/kwokctl"
+KUBECTL="$KUBE_BIN/kubectl"
+
+# kwokctl keeps its state (pki, logs, etcd data, pids) under KWOK_WORKDIR.
+export KWOK_WORKDIR="$STATE/kwok"
+export PATH="$KUBE_BIN:$PATH"          # kwokctl looks kubectl up on PATH
+export KUBECACHEDIR="$STATE/kube-cache" # keep kubectl's discovery cache out of ~/.kube
+# Any download attempt fails immediately instead of reaching the internet.
+NO_DOWNLOAD="http://127.0.0.1:9/no-downloads"
+
+STEP="start"
+on_exit() {
+  local rc=$?
+  [ "$rc" -eq 0 ] || echo "cluster.sh: FAILED (exit $rc) during: $STEP (component logs: $KWOKCTL --name $CLUSTER_NAME logs <component>, or $KWOK_WORKDIR/clusters/$CLUSTER_NAME/logs/)" >&2
+  exit "$rc"
+}
+trap on_exit EXIT
+
+ts() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(ts)" 'BEGIN{printf "%.1fs", b-a}'; }
+k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_OUT" --context "kwok-$CLUSTER_NAME" "$@"; }
+
+ensure_binaries() {
+  STEP="checking for locally built binaries"
+  local want="$ETCD_BIN/etcd $KUBE_BIN/kube-apiserver $KUBE_BIN/kube-controller-manager $KUBE_BIN/kube-scheduler $KUBECTL $KWOK_BIN/kwok $KWOKCTL" f
+  for f in $want; do
+    [ -x "$f" ] && continue
+    echo "missing $f: running the build scripts (idempotent, may take several minutes)"
+    STEP="building binaries (build-etcd.sh, build-kube.sh, build-kwok.sh)"
+    ETCD_VERSION=$ETCD_VERSION "$HERE/build-etcd.sh"
+    KUBE_VERSION=$KUBE_VERSION "$HERE/build-kube.sh"
+    KWOK_VERSION=$KWOK_VERSION "$HERE/build-kwok.sh"
+    break
+  done
+  for f in $want; do [ -x "$f" ] || { echo "cluster.sh: $f is still missing after the build" >&2; return 1; }; done
+}
+
+write_config() {
+  mkdir -p "$STATE"
+  cat >"$STATE/kwokctl.yaml" <<EOT
+kind: KwokctlConfiguration
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+options:
+  runtime: binary
+  kubeVersion: v$KUBE_VERSION
+  bindAddress: 127.0.0.1
+  quietPull: true
+  cacheDir: $STATE/kwok/cache
+  etcdBinary: $ETCD_BIN/etcd
+  kubeApiserverBinary: $KUBE_BIN/kube-apiserver
+  kubeControllerManagerBinary: $KUBE_BIN/kube-controller-manager
+  kubeSchedulerBinary: $KUBE_BIN/kube-scheduler
+  kubectlBinary: $KUBECTL
+  kwokControllerBinary: $KWOK_BIN/kwok
+  kubeBinaryPrefix: $NO_DOWNLOAD
+  etcdBinaryPrefix: $NO_DOWNLOAD
+  kwokBinaryPrefix: $NO_DOWNLOAD
+  prometheusBinaryPrefix: $NO_DOWNLOAD
+  jaegerBinaryPrefix: $NO_DOWNLOAD
+  metricsServerBinaryPrefix: $NO_DOWNLOAD
+EOT
+}
+
+healthy() {
+  [ -f "$KUBECONFIG_OUT" ] && k --request-timeout=5s get --raw /readyz >/dev/null 2>&1
+}
+
+# ensure_nodes: exactly $NODES fake nodes (node-000000, …), all Ready.
+ensure_nodes() {
+  local t1; t1=$(ts)
+  STEP="scaling fake nodes to $NODES (kwokctl scale node)"
+  echo "==> $STEP"
+  local out
+  out=$("$KWOKCTL" --name "$CLUSTER_NAME" scale node --replicas "$NODES" 2>&1) || { echo "$out" >&2; return 1; }
+  STEP="waiting for the fake node(s) to become Ready"
+  k wait --for=condition=Ready node --all --timeout="$WAIT" >/dev/null
+  echo "    $(k get nodes --no-headers | wc -l) node(s) Ready in $(since "$t1")"
+}
+
+cmd_up() {
+  local t0 t1; t0=$(ts)
+  ensure_binaries
+  if healthy; then
+    echo "cluster '$CLUSTER_NAME' already up; KUBECONFIG=$KUBECONFIG_OUT"
+    ensure_nodes
+    return 0
+  fi
+  if [ -d "$KWOK_WORKDIR/clusters/$CLUSTER_NAME" ]; then
+    STEP="removing a stale (unhealthy) cluster '$CLUSTER_NAME'"
+    echo "==> $STEP"
+    "$KWOKCTL" --name "$CLUSTER_NAME" delete cluster --kubeconfig "$KUBECONFIG_OUT" >/dev/null 2>&1 || true
+    rm -rf "$KWOK_WORKDIR/clusters/$CLUSTER_NAME"
+  fi
+  write_config
+  STEP="creating cluster '$CLUSTER_NAME' (kwokctl create cluster --runtime binary)"
+  echo "==> $STEP"
+  t1=$(ts)
+  "$KWOKCTL" --name "$CLUSTER_NAME" create cluster --config "$STATE/kwokctl.yaml" \
+    --kubeconfig "$KUBECONFIG_OUT" --wait "$WAIT"
+  echo "    control plane ready in $(since "$t1")"
+
+  ensure_nodes
+  k get nodes -o wide
+  echo "cluster '$CLUSTER_NAME' up in $(since "$t0"); export KUBECONFIG=$KUBECONFIG_OUT (context kwok-$CLUSTER_NAME)"
+}
+
+cmd_smoke() {
+  local t0 name=smoke img="registry.invalid/smoke@sha256:0000000000000000000000000000000000000000000000000000000000000000"
+  STEP="checking the cluster is up"
+  healthy || { echo "cluster '$CLUSTER_NAME' is not up (run: $0 up)" >&2; return 1; }
+  k delete deployment "$name" --ignore-not-found --wait=true >/dev/null
+  STEP="creating Deployment $name (2 replicas, image $img)"
+  echo "==> $STEP"
+  t0=$(ts)
+  k create deployment "$name" --image="$img" --replicas=2
+  STEP="waiting for Deployment $name to become Available"
+  k wait --for=condition=Available "deployment/$name" --timeout="$WAIT"
+  STEP="waiting for the pods of $name to become Ready"
+  k wait --for=condition=Ready pod -l "app=$name" --timeout="$WAIT"
+  echo "    Deployment Available and pods Ready in $(since "$t0")"
+  k get deployment,pods -l "app=$name" -o wide
+  k delete deployment "$name" --wait=true >/dev/null
+  echo "smoke test passed"
+}
+
+cmd_status() {
+  "$KWOKCTL" get clusters
+  if healthy; then "$KWOKCTL" --name "$CLUSTER_NAME" get components 2>/dev/null || true; k get nodes; else echo "cluster '$CLUSTER_NAME' is not up"; fi
+}
+
+cmd_down() {
+  local t0; t0=$(ts)
+  STEP="deleting cluster '$CLUSTER_NAME'"
+  echo "==> $STEP"
+  if [ -x "$KWOKCTL" ] && [ -d "$KWOK_WORKDIR/clusters/$CLUSTER_NAME" ]; then
+    "$KWOKCTL" --name "$CLUSTER_NAME" delete cluster --kubeconfig "$KUBECONFIG_OUT"
+  else
+    echo "    no cluster '$CLUSTER_NAME' under $KWOK_WORKDIR"
+  fi
+  rm -rf "$STATE"
+  echo "cluster '$CLUSTER_NAME' down in $(since "$t0")"
+}
+
+case "${1:-}" in
+  up)     cmd_up ;;
+  smoke)  cmd_smoke ;;
+  status) cmd_status ;;
+  down)   cmd_down ;;
+  env)    echo "export KUBECONFIG=$KUBECONFIG_OUT"; echo "# kubectl: $KUBECTL (context kwok-$CLUSTER_NAME)" ;;
+  *)      trap - EXIT; echo "usage: $0 up|smoke|status|down|env" >&2; exit 64 ;;
+esac

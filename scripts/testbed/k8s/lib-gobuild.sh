@@ -1,0 +1,104 @@
+# Shared helpers for build-etcd.sh, build-kube.sh, build-kwok.sh (sourced, not run).
+# Provides: go environment, step tracking with a clear failure message, logging,
+# `run <description> <cmd...>` and `gobuild <args...>` (nice -n 19 go build).
+
+export GOTOOLCHAIN=local
+export CGO_ENABLED=0
+export GOFLAGS="${GOFLAGS:--buildvcs=false}"
+export GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}"
+# sum.golang.org is reached through the proxy (…/sumdb/sum.golang.org/…), so
+# the default GOSUMDB keeps working without direct access to it.
+
+CACHE_ROOT="${FLASKAPP_CACHE:-$HOME/.cache/flaskapp}"
+# Go module and build caches live under CACHE_ROOT too (override via env).
+export GOMODCACHE="${GOMODCACHE:-$CACHE_ROOT/k8s-go/mod}"
+export GOCACHE="${GOCACHE:-$CACHE_ROOT/k8s-go/build}"
+SCRIPT="$(basename "$0")"
+STEP="start"
+LOG=""
+
+_on_exit() {
+  local rc=$?
+  if [ "$rc" -ne 0 ]; then
+    echo "$SCRIPT: FAILED (exit $rc) during: $STEP" >&2
+    [ -z "$LOG" ] || echo "$SCRIPT: full log: $LOG" >&2
+  fi
+  exit "$rc"
+}
+trap _on_exit EXIT
+
+need_go() {
+  STEP="checking for the go toolchain"
+  command -v go >/dev/null || { echo "go not found on PATH (need Go >= 1.24)" >&2; return 1; }
+  go version
+}
+
+# run <description> <cmd...>: append output to $LOG; on failure show its tail.
+run() {
+  STEP="$1"; shift
+  echo "==> $STEP"
+  if ! "$@" >>"$LOG" 2>&1; then
+    echo "---- last lines of $LOG ----" >&2
+    tail -n 40 "$LOG" >&2
+    return 1
+  fi
+}
+
+gobuild() { nice -n 19 go build "$@"; }
+gonice() { nice -n 19 go "$@"; }
+
+# probe_module <module> <version>: fail early with a clear message when the
+# proxy does not serve a pinned module version (.info/.mod/.zip).
+probe_module() {
+  local m="$1" v="$2" base="${GOPROXY%%,*}" ext code
+  [ "$base" = direct ] || [ "$base" = off ] && return 0
+  command -v curl >/dev/null || return 0
+  STEP="checking that $base serves $m@$v"
+  for ext in info mod zip; do
+    code=$(curl -s -m 60 -o /dev/null -w '%{http_code}' -r 0-0 "$base/$m/@v/$v.$ext" || true)
+    case "$code" in
+      200|206) ;;
+      *) echo "$SCRIPT: the module proxy answers HTTP $code for $base/$m/@v/$v.$ext" >&2
+         echo "$SCRIPT: $m@$v cannot be downloaded; pick another pinned version" >&2
+         return 2 ;;
+    esac
+  done
+}
+
+# install_bins <from-dir> <to-dir> <names...>: atomic move into the cache.
+install_bins() {
+  local from="$1" to="$2" n; shift 2
+  STEP="installing binaries into $to"
+  mkdir -p "$to"
+  for n in "$@"; do
+    [ -x "$from/$n" ] || { echo "$SCRIPT: expected binary $from/$n was not produced" >&2; return 1; }
+    mv -f "$from/$n" "$to/$n.tmp" && mv -f "$to/$n.tmp" "$to/$n"
+  done
+}
+
+# read_replaces <go.mod>: print "LHS|RHS" per replace directive (block and
+# single-line forms, comments stripped), e.g. "k8s.io/api|./staging/src/k8s.io/api".
+read_replaces() {
+  awk '
+    /^replace[ \t]*\(/ { inblk=1; next }
+    inblk && /^\)/     { inblk=0; next }
+    inblk              { sub(/\/\/.*/, ""); if ($0 ~ /=>/) print; next }
+    /^replace[ \t]/    { sub(/^replace[ \t]+/, ""); sub(/\/\/.*/, ""); print }
+  ' "$1" | sed 's/[[:space:]]*=>[[:space:]]*/|/; s/^[[:space:]]*//; s/[[:space:]]*$//'
+}
+
+# download_gomod <module> <version>: print the path of that version's go.mod
+# in the module cache (go mod download), failing with the proxy's error.
+download_gomod() {
+  local m="$1" v="$2" js f
+  STEP="downloading $m@$v"
+  echo "==> $STEP" >&2
+  if ! js=$(cd "${BUILD:-/tmp}" && GOFLAGS=-mod=mod nice -n 19 go mod download -json "$m@$v" 2>>"${LOG:-/dev/null}"); then
+    echo "$SCRIPT: go mod download $m@$v failed:" >&2
+    echo "$js" | sed -n 's/.*"Error": *"\(.*\)".*/  \1/p' >&2
+    return 3
+  fi
+  f=$(echo "$js" | sed -n 's/^[[:space:]]*"GoMod": *"\(.*\)",\{0,1\}$/\1/p')
+  [ -f "$f" ] || { echo "$SCRIPT: no go.mod for $m@$v (got '$f')" >&2; return 1; }
+  echo "$f"
+}
