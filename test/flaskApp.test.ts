@@ -22,8 +22,12 @@ const labels = {
 const selector = { "app.kubernetes.io/name": "flask-app", "app.kubernetes.io/instance": "web" };
 
 /** Creates a FlaskApp and waits until every child is registered. */
-async function deploy(args: FlaskAppArgs, name = "web"): Promise<FlaskApp> {
-    const app = new FlaskApp(name, args);
+async function deploy(
+    args: FlaskAppArgs,
+    name = "web",
+    opts?: pulumi.ComponentResourceOptions,
+): Promise<FlaskApp> {
+    const app = new FlaskApp(name, args, opts);
     await promiseOf(pulumi.all([app.imageRef, app.url, app.externalUrl, app.resourceNames]));
     return app;
 }
@@ -430,6 +434,22 @@ describe("FlaskApp", () => {
             assert.ok(isSecretInput(provider.inputs.kubeconfig), "kubeconfig is a secret");
             assert.match(one(DEPLOYMENT).provider ?? "", /::web-k8s::/);
             assert.match(one(SERVICE).provider ?? "", /::web-k8s::/);
+        });
+
+        it("waits up to awaitTimeoutSeconds for the Deployment and the Service", async () => {
+            // Resource options never reach the mocks; a transformation sees them on the way.
+            const timeouts: Record<string, unknown> = {};
+            await deploy({ ...k8sBase, kubernetes: { awaitTimeoutSeconds: 120 } }, "web", {
+                transformations: [
+                    (resource) => {
+                        timeouts[resource.name] = resource.opts.customTimeouts;
+                        return undefined;
+                    },
+                ],
+            });
+            const expected = { create: "120s", update: "120s" };
+            assert.deepStrictEqual(timeouts["web-deployment"], expected);
+            assert.deepStrictEqual(timeouts["web-service"], expected);
         });
 
         it("deploys through the provider it is given", async () => {
