@@ -17,24 +17,10 @@ ETCD_VERSION="${ETCD_VERSION:-3.6.5}"      # kubernetes 1.34 is tested against e
 ETCD_MODULE="go.etcd.io/etcd/server/v3"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib-gobuild.sh
 . "$HERE/lib-gobuild.sh"
 
-PREFIX="$CACHE_ROOT/etcd-$ETCD_VERSION"
-BIN="$PREFIX/bin"
-BUILD="$PREFIX/build"
-
-if [ "${FORCE:-0}" != 1 ] && [ -x "$BIN/etcd" ]; then
-  echo "etcd $ETCD_VERSION already built: $BIN/etcd"
-  exit 0
-fi
-
-need_go
-probe_module "$ETCD_MODULE" "v$ETCD_VERSION"
-
-rm -rf "$BUILD"; mkdir -p "$BUILD/wrapper" "$BUILD/out"
-LOG="$BUILD/build.log"; : >"$LOG"
-t0=$SECONDS
-W="$BUILD/wrapper"
+begin_build etcd "$ETCD_VERSION" "$ETCD_MODULE" etcd
 cat >"$W/go.mod" <<EOT
 module flaskapp.local/build/etcd
 

@@ -22,26 +22,11 @@ STAGING_VERSION="v0.${KUBE_VERSION#*.}"
 KUBE_CMDS="${KUBE_CMDS:-kube-apiserver kube-controller-manager kube-scheduler kubectl}"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib-gobuild.sh
 . "$HERE/lib-gobuild.sh"
 
-PREFIX="$CACHE_ROOT/kubernetes-$KUBE_VERSION"
-BIN="$PREFIX/bin"
-BUILD="$PREFIX/build"
-
-missing=""
-for c in $KUBE_CMDS; do [ -x "$BIN/$c" ] || missing="$missing $c"; done
-if [ "${FORCE:-0}" != 1 ] && [ -z "$missing" ]; then
-  echo "kubernetes $KUBE_VERSION already built: $BIN ($KUBE_CMDS)"
-  exit 0
-fi
-
-need_go
-probe_module "$KUBE_MODULE" "v$KUBE_VERSION"
-
-rm -rf "$BUILD"; mkdir -p "$BUILD/wrapper" "$BUILD/out"
-LOG="$BUILD/build.log"; : >"$LOG"
-t0=$SECONDS
-W="$BUILD/wrapper"
+# shellcheck disable=SC2086
+begin_build kubernetes "$KUBE_VERSION" "$KUBE_MODULE" $KUBE_CMDS
 
 STEP="downloading $KUBE_MODULE@v$KUBE_VERSION"
 KUBE_GOMOD=$(download_gomod "$KUBE_MODULE" "v$KUBE_VERSION")

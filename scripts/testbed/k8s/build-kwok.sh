@@ -16,24 +16,10 @@ KWOK_MODULE="sigs.k8s.io/kwok"
 KWOK_CMDS="kwok kwokctl"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib-gobuild.sh
 . "$HERE/lib-gobuild.sh"
 
-PREFIX="$CACHE_ROOT/kwok-$KWOK_VERSION"
-BIN="$PREFIX/bin"
-BUILD="$PREFIX/build"
-
-if [ "${FORCE:-0}" != 1 ] && [ -x "$BIN/kwok" ] && [ -x "$BIN/kwokctl" ]; then
-  echo "kwok $KWOK_VERSION already built: $BIN (kwok, kwokctl)"
-  exit 0
-fi
-
-need_go
-probe_module "$KWOK_MODULE" "v$KWOK_VERSION"
-
-rm -rf "$BUILD"; mkdir -p "$BUILD/wrapper" "$BUILD/out"
-LOG="$BUILD/build.log"; : >"$LOG"
-t0=$SECONDS
-W="$BUILD/wrapper"
+begin_build kwok "$KWOK_VERSION" "$KWOK_MODULE" kwok kwokctl
 
 STEP="downloading $KWOK_MODULE@v$KWOK_VERSION"
 KWOK_GOMOD=$(download_gomod "$KWOK_MODULE" "v$KWOK_VERSION")

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for build-etcd.sh, build-kube.sh, build-kwok.sh (sourced, not run).
 # Provides: go environment, step tracking with a clear failure message, logging,
 # `run <description> <cmd...>` and `gobuild <args...>` (nice -n 19 go build).
@@ -45,6 +46,29 @@ run() {
 }
 
 gobuild() { nice -n 19 go build "$@"; }
+
+# begin_build <name> <version> <module> <binary...>: the common start of a build of
+# <module>@v<version> into $CACHE_ROOT/<name>-<version>. Exits 0 when every binary is already
+# built (FORCE=1 rebuilds); otherwise checks go and the proxy, and sets PREFIX, BIN, BUILD,
+# LOG, W (the wrapper module's folder) and t0.
+begin_build() {
+  local name="$1" version="$2" module="$3" missing="" b
+  shift 3
+  PREFIX="$CACHE_ROOT/$name-$version"
+  BIN="$PREFIX/bin"
+  BUILD="$PREFIX/build"
+  for b in "$@"; do [ -x "$BIN/$b" ] || missing="$missing $b"; done
+  if [ "${FORCE:-0}" != 1 ] && [ -z "$missing" ]; then
+    echo "$name $version already built: $BIN ($*)"
+    exit 0
+  fi
+  need_go
+  probe_module "$module" "v$version"
+  rm -rf "$BUILD"; mkdir -p "$BUILD/wrapper" "$BUILD/out"
+  LOG="$BUILD/build.log"; : >"$LOG"
+  t0=$SECONDS
+  W="$BUILD/wrapper"
+}
 gonice() { nice -n 19 go "$@"; }
 
 # probe_module <module> <version>: fail early with a clear message when the
