@@ -33,8 +33,17 @@ export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 export GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}"
 
 STEP="start"
-fail() { echo "build-pulumi.sh: FAILED during: $STEP" >&2; echo "  (log: ${LOG:-none})" >&2; }
+fail() { echo "pulumi.sh: FAILED during: $STEP" >&2; echo "  (log: ${LOG:-none})" >&2; }
 trap 'rc=$?; [ $rc -ne 0 ] && fail; exit $rc' EXIT
+
+# The plugin that runs a Node.js program's dynamic providers (pulumi.dynamic.Resource). The CLI's
+# release archives ship it as this small script, which the engine starts in the program's folder.
+mkdir -p "$BIN"
+cat >"$BIN/pulumi-resource-pulumi-nodejs" <<'SCRIPT'
+#!/bin/sh
+exec node ./node_modules/@pulumi/pulumi/cmd/dynamic-provider "$@"
+SCRIPT
+chmod +x "$BIN/pulumi-resource-pulumi-nodejs"
 
 if [ "${FORCE:-0}" != 1 ] && [ -x "$BIN/pulumi" ] && [ -x "$BIN/pulumi-language-nodejs" ]; then
   echo "pulumi $PULUMI_VERSION already built: $BIN"
