@@ -52,10 +52,7 @@ export function reveal<T>(value: T | { value: T }): T {
     return isSecretInput(value) ? (value as { value: T }).value : (value as T);
 }
 
-/** The value of an output, for assertions. */
-export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => output.apply(resolve));
-}
+export { promiseOf } from "./promiseOf";
 
 pulumi.runtime.setMocks(
     {

@@ -1,9 +1,9 @@
 import "./mocks";
 
 import * as assert from "assert";
-import * as pulumi from "@pulumi/pulumi";
 
 import { containerArgs, deploymentManifest, resolveSettings } from "../components";
+import { promiseOf } from "./promiseOf";
 import {
     exposedPorts,
     isPinnedImage,
@@ -16,13 +16,6 @@ const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const CONTAINER = "docker:index/container:Container";
 const digestRef = `localhost:5000/flask-app@sha256:${"a".repeat(64)}`;
 
-/** Inputs as the engine hands them to a policy: every Output resolved. */
-function resolved<T extends object>(inputs: T): Promise<Record<string, unknown>> {
-    return new Promise((resolve) =>
-        pulumi.output(inputs).apply((v) => resolve(v as Record<string, unknown>)),
-    );
-}
-
 const deployment = (container: object, pod: object = {}) => ({
     spec: { template: { spec: { ...pod, containers: [{ name: "app", ...container }] } } },
 });
@@ -33,7 +26,7 @@ describe("policy pack rules", () => {
             resolveSettings("web", { target, image: { repository: "localhost:5000/flask-app" } });
 
         it("finds nothing wrong with the docker target's container", async () => {
-            const props = await resolved(containerArgs(settings("docker"), digestRef));
+            const props = await promiseOf(containerArgs(settings("docker"), digestRef));
             for (const rule of [missingLimits, unpinnedImages, rootContainers]) {
                 assert.deepStrictEqual(rule(CONTAINER, props), []);
             }
@@ -41,7 +34,7 @@ describe("policy pack rules", () => {
         });
 
         it("finds nothing wrong with the kubernetes target's Deployment", async () => {
-            const props = await resolved(
+            const props = await promiseOf(
                 deploymentManifest(settings("kubernetes"), {
                     namespace: "default",
                     imageRef: digestRef,

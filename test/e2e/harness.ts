@@ -5,15 +5,16 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import * as pulumi from "@pulumi/pulumi";
+import { setTimeout as sleep } from "timers/promises";
 import { LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
 
 import { containerArgs, resolveSettings } from "../../components";
+import { promiseOf } from "../promiseOf";
 import { dockerRunArgs } from "./dockerRun";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 
-/** The test bed's settings, read from the environment that `scripts/testbed/env.sh` exports. */
+/** The test bed's settings, read from the environment `scripts/testbed/run.sh` loads. */
 export interface TestBed {
     registry: string;
     username: string;
@@ -65,26 +66,38 @@ export async function configureStack(
     await stack.setConfig("flask-app:registryPassword", { value: bed.password, secret: true });
 }
 
-/** A copy of the project in a temporary folder, so that tests can edit the app freely. */
+/** What a copy of the project needs to run its program. */
+const projectEntries = [
+    "Pulumi.yaml",
+    "index.ts",
+    "package.json",
+    "tsconfig.json",
+    "components",
+    "app",
+];
+
+/**
+ * A copy of the project (or of the program in `source`) in a temporary folder, beside a folder
+ * for a file backend's state, so that tests can edit the app freely.
+ */
 export class ProjectCopy {
     readonly dir: string;
     readonly stateDir: string;
 
-    constructor(prefix: string) {
+    constructor(prefix: string, source?: string) {
         const root = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
         this.dir = path.join(root, "project");
         this.stateDir = path.join(root, "state");
         fs.mkdirSync(this.stateDir);
         fs.mkdirSync(this.dir);
-        for (const entry of [
-            "Pulumi.yaml",
-            "index.ts",
-            "package.json",
-            "tsconfig.json",
-            "components",
-            "app",
-        ]) {
-            fs.cpSync(path.join(repoRoot, entry), path.join(this.dir, entry), { recursive: true });
+        if (source === undefined) {
+            for (const entry of projectEntries) {
+                fs.cpSync(path.join(repoRoot, entry), path.join(this.dir, entry), {
+                    recursive: true,
+                });
+            }
+        } else {
+            fs.cpSync(source, this.dir, { recursive: true });
         }
         fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(this.dir, "node_modules"));
     }
@@ -154,7 +167,7 @@ export async function httpGet(
             return { status: response.status, body: await response.text() };
         } catch (err) {
             lastError = err;
-            await new Promise((resolve) => setTimeout(resolve, 1000));
+            await sleep(1000);
         }
     }
     throw new Error(`GET ${url} failed ${attempts} times: ${String(lastError)}`);
@@ -218,15 +231,12 @@ export async function runHardened(ref: string, name: string, hostPort: number): 
         docker: { hostPort },
     });
     const args = containerArgs(settings, ref);
-    const envs = await new Promise<string[]>((resolve) =>
-        (args.envs as pulumi.Output<string[]>).apply(resolve),
-    );
-    docker("run", ...dockerRunArgs({ ...args, envs }, name));
+    docker("run", ...dockerRunArgs({ ...args, envs: await promiseOf(args.envs) }, name));
     for (let i = 0; i < 60; i++) {
         const health = docker("inspect", "--format", "{{.State.Health.Status}}", name);
         if (health === "healthy") return `http://127.0.0.1:${hostPort}`;
         if (health === "unhealthy") break;
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await sleep(1000);
     }
     throw new Error(`container ${name} did not become healthy:\n${docker("logs", name)}`);
 }

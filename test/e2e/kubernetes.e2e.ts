@@ -4,7 +4,7 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
 import { execFileSync } from "child_process";
-import * as pulumi from "@pulumi/pulumi";
+import { setTimeout as sleep } from "timers/promises";
 
 import {
     FlaskAppSettings,
@@ -15,11 +15,7 @@ import {
     resolveSettings,
     serviceManifest,
 } from "../../components";
-
-/** A manifest with every Output in it resolved, as JSON the API server takes. */
-function plain(manifest: object): Promise<object> {
-    return new Promise((resolve) => pulumi.output(manifest).apply((m) => resolve(m as object)));
-}
+import { promiseOf } from "../promiseOf";
 
 describe("the kubernetes manifests, on a real API server", function () {
     this.timeout(5 * 60 * 1000);
@@ -38,7 +34,7 @@ describe("the kubernetes manifests, on a real API server", function () {
     const apply = async (apiVersion: string, kind: string, manifest: object) =>
         kubectl(
             ["apply", "--validate=strict", "-f", "-"],
-            JSON.stringify({ apiVersion, kind, ...(await plain(manifest)) }),
+            JSON.stringify({ apiVersion, kind, ...(await promiseOf(manifest)) }),
         );
     const getJson = (...args: string[]) => JSON.parse(kubectl(["get", ...args, "-o", "json"]));
 
@@ -186,7 +182,7 @@ describe("the kubernetes manifests, on a real API server", function () {
                 )
                 .filter((e: { conditions: { ready: boolean } }) => e.conditions.ready);
             if (ready.length === 2) return;
-            await new Promise((resolve) => setTimeout(resolve, 1000));
+            await sleep(1000);
         }
         assert.fail("the Service never had 2 ready endpoints");
     });
