@@ -3,8 +3,9 @@
 //   - build times: from scratch, again with nothing changed, after a one-line app change;
 //   - push times: first push, push after the one-line change (only the app's layer is new);
 //   - the size of the layers the Dockerfile adds on top of the base image;
-//   - throughput and latency of the app under gunicorn against the Flask development server
-//     (the baseline), same image, same CPU and memory limits, same load generator.
+//   - throughput and latency of the app under its server (granian, app/server.py) against the
+//     Flask development server (the baseline), same image, same CPU and memory limits, same load
+//     generator. scripts/benchmark-server.sh measures the servers themselves with `wrk`.
 // Run it with `scripts/benchmark.sh`; `--write` puts the figures in BENCHMARKS.md.
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -165,9 +166,9 @@ async function main() {
             "",
             "| server | requests/s | p50 ms | p99 ms | errors |",
             "| --- | ---: | ---: | ---: | ---: |",
-            row("gunicorn, 2 workers × 4 threads (the image's command)", app),
+            row("granian, 2 workers × 4 threads (the image's command)", app),
             row("Flask development server (baseline)", dev),
-            `| gunicorn / baseline | ${ratio(app.rps, dev.rps)} | ${ratio(app.p50, dev.p50)} | ${ratio(app.p99, dev.p99)} | |`,
+            `| granian / baseline | ${ratio(app.rps, dev.rps)} | ${ratio(app.p50, dev.p50)} | ${ratio(app.p99, dev.p99)} | |`,
             "",
         );
     } finally {

@@ -1,6 +1,5 @@
 """Tests of the Flask app, built through its factory without a server."""
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -43,35 +42,6 @@ def test_unknown_route_is_404(client):
 
 def test_factory_builds_independent_apps():
     assert create_app() is not create_app()
-
-
-def load_gunicorn_config(monkeypatch, **env):
-    for key in ("PORT", "WEB_CONCURRENCY", "WEB_THREADS", "WEB_TIMEOUT"):
-        monkeypatch.delenv(key, raising=False)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    spec = importlib.util.spec_from_file_location("gunicorn_conf", APP_DIR / "gunicorn.conf.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_gunicorn_defaults(monkeypatch):
-    conf = load_gunicorn_config(monkeypatch)
-    assert (conf.bind, conf.workers, conf.threads, conf.timeout) == ("0.0.0.0:8000", 2, 4, 30)
-    assert conf.worker_tmp_dir == "/tmp"
-
-
-def test_gunicorn_reads_the_environment(monkeypatch):
-    conf = load_gunicorn_config(
-        monkeypatch, PORT="9000", WEB_CONCURRENCY="4", WEB_THREADS="1", WEB_TIMEOUT="60"
-    )
-    assert (conf.bind, conf.workers, conf.threads, conf.timeout) == ("0.0.0.0:9000", 4, 1, 60)
-
-
-def test_gunicorn_rejects_a_non_integer_setting(monkeypatch):
-    with pytest.raises(SystemExit, match="WEB_CONCURRENCY must be an integer; got 'many'"):
-        load_gunicorn_config(monkeypatch, WEB_CONCURRENCY="many")
 
 
 def test_healthcheck_fails_when_nothing_listens():

@@ -1,0 +1,321 @@
+"""Serves the app with granian, configured from the environment: `python -m server`.
+
+granian was chosen by measurement (BENCHMARKS.md, "The app server"). It serves HTTP, runs the
+worker processes, drains them on SIGTERM and respawns a worker that dies. This module adds what
+granian lacks: a request timeout, a structured access log, and settings read from the
+environment with their ranges checked before anything starts.
+
+PORT                  TCP port; default 8000
+WEB_HOST              address to listen on; default 0.0.0.0
+WEB_CONCURRENCY       worker processes; default 2
+WEB_THREADS           threads per worker that run the app; default 4
+WEB_TIMEOUT           seconds a request may run before its worker is replaced; default 30
+WEB_GRACEFUL_TIMEOUT  seconds SIGTERM waits for in-flight requests; default WEB_TIMEOUT
+WEB_ACCESS_LOG        1 or true: one JSON line per request on stdout; default off
+WEB_APP               module:factory of the WSGI app; default flask_app:create_app
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from json.encoder import encode_basestring as _quote
+
+# Responses up to this size with a known length are joined before they are handed to the server:
+# the request is then over when the app returns, and granian sends one buffer instead of pulling
+# chunks through an iterator.
+BUFFER_LIMIT = 64 * 1024
+# Exit status of a worker that a timed-out request made the watchdog stop.
+EXIT_TIMEOUT = 3
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off", "")
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str
+    port: int
+    workers: int
+    threads: int
+    timeout: int
+    graceful_timeout: int
+    access_log: bool
+    app: str
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    value = env.get(name, "").strip()
+    if value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise SystemExit(f"{name} must be an integer from {low} to {high}; got {value!r}") from None
+    if not low <= number <= high:
+        raise SystemExit(f"{name} must be an integer from {low} to {high}; got {value!r}")
+    return number
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise SystemExit(
+        f"{name} must be one of {', '.join(TRUE_WORDS + FALSE_WORDS[:-1])}; got {value!r}"
+    )
+
+
+def _factory_name(env: Mapping[str, str]) -> str:
+    value = env.get("WEB_APP", "").strip() or "flask_app:create_app"
+    if value.count(":") != 1 or not all(value.split(":")):
+        raise SystemExit(f"WEB_APP must be module:factory; got {value!r}")
+    return value
+
+
+def settings_from_env(env: Mapping[str, str]) -> Settings:
+    """Reads and checks every setting; a bad value stops the server with a message naming it."""
+    timeout = _int(env, "WEB_TIMEOUT", 30, 1, 3600)
+    return Settings(
+        host=env.get("WEB_HOST", "").strip() or "0.0.0.0",
+        port=_int(env, "PORT", 8000, 1, 65535),
+        workers=_int(env, "WEB_CONCURRENCY", 2, 1, 64),
+        threads=_int(env, "WEB_THREADS", 4, 1, 256),
+        timeout=timeout,
+        # granian's own bound for waiting on a worker that is stopping.
+        graceful_timeout=_int(env, "WEB_GRACEFUL_TIMEOUT", min(timeout, 1800), 1, 1800),
+        access_log=_bool(env, "WEB_ACCESS_LOG"),
+        app=_factory_name(env),
+    )
+
+
+def _write_line(fd: int, record: dict) -> None:
+    line = json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    try:
+        os.write(fd, line)
+    except OSError:
+        # A closed or full log pipe must not fail the request that is being logged.
+        pass
+
+
+_second: tuple[int, str] = (0, "")
+
+
+def _utc_now() -> str:
+    """ISO 8601 time in UTC with milliseconds; the part up to the second is formatted once."""
+    global _second
+    now = time.time()
+    second = int(now)
+    cached = _second
+    if cached[0] != second:
+        cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        _second = cached
+    return f"{cached[1]}.{int((now - second) * 1000):03d}Z"
+
+
+class _Capture:
+    """start_response that records the status and the Content-Length the app sent."""
+
+    __slots__ = ("start_response", "status", "length")
+
+    def __init__(self, start_response: Callable) -> None:
+        self.start_response = start_response
+        self.status = 0
+        self.length: int | None = None
+
+    def __call__(self, status: str, headers: list[tuple[str, str]], exc_info=None):
+        self.status = int(status[:3])
+        for key, value in headers:
+            if len(key) == 14 and key.lower() == "content-length" and value.isdigit():
+                self.length = int(value)
+        return self.start_response(status, headers, exc_info)
+
+
+class _Streamed:
+    """A response body too large to join: the request ends when the server closes it."""
+
+    __slots__ = ("body", "done", "sent")
+
+    def __init__(self, body: Iterable[bytes], done: Callable[[int], None]) -> None:
+        self.body = body
+        self.done = done
+        self.sent = 0
+
+    def __iter__(self):
+        for chunk in self.body:
+            self.sent += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        try:
+            close = getattr(self.body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self.done(self.sent)
+
+
+class Duties:
+    """WSGI middleware for what granian does not do: the request timeout and the access log.
+
+    Every request is recorded with its start time while it runs. A watchdog thread stops the
+    worker process when one has run longer than `timeout` seconds; granian then starts a new
+    worker. As with gunicorn's sync worker, the other requests of that worker are cut too: a
+    Python thread cannot be stopped from outside, only its process.
+    """
+
+    def __init__(self, app: Callable, timeout: float, access_log: bool, log_fd: int = 1) -> None:
+        self.app = app
+        self.timeout = timeout
+        self.access_log = access_log
+        self.log_fd = log_fd
+        self.in_flight: dict[int, tuple[float, dict]] = {}
+
+    def start_watchdog(self, on_timeout: Callable[[], None] | None = None) -> threading.Thread:
+        tick = min(1.0, self.timeout / 4)
+        stop = on_timeout or (lambda: os._exit(EXIT_TIMEOUT))
+
+        def watch() -> None:
+            while True:
+                time.sleep(tick)
+                now = time.monotonic()
+                for started, environ in self.in_flight.copy().values():
+                    if now - started > self.timeout:
+                        _write_line(
+                            2,
+                            {
+                                "time": _utc_now(),
+                                "level": "error",
+                                "message": "request timed out; restarting the worker",
+                                "method": environ.get("REQUEST_METHOD"),
+                                "path": environ.get("PATH_INFO"),
+                                "seconds": round(now - started, 1),
+                                "timeout": self.timeout,
+                                "pid": os.getpid(),
+                            },
+                        )
+                        stop()
+                        return
+
+        thread = threading.Thread(target=watch, name="request-timeout", daemon=True)
+        thread.start()
+        return thread
+
+    def __call__(self, environ: dict, start_response: Callable):
+        started = time.monotonic()
+        capture = _Capture(start_response)
+        # Not the thread's id: granian may still be sending a streamed body when the thread
+        # that made it has moved on to the next request.
+        key = id(capture)
+        self.in_flight[key] = (started, environ)
+        try:
+            body = self.app(environ, capture)
+            if capture.length is not None and capture.length <= BUFFER_LIMIT:
+                try:
+                    data = b"".join(body)
+                finally:
+                    close = getattr(body, "close", None)
+                    if close is not None:
+                        close()
+                self._done(key, started, environ, capture.status, len(data))
+                return [data]
+        except BaseException:
+            self._done(key, started, environ, capture.status or 500, 0)
+            raise
+        return _Streamed(body, lambda sent: self._done(key, started, environ, capture.status, sent))
+
+    def _done(self, key: int, started: float, environ: dict, status: int, sent: int) -> None:
+        self.in_flight.pop(key, None)
+        if not self.access_log:
+            return
+        get = environ.get
+        # Built by hand rather than with json.dumps, which costs twice as much at this size;
+        # _quote is the JSON encoder's own string escaping. Path, query and agent are cut so that
+        # the line stays under PIPE_BUF (4096 bytes), which one write(2) to a pipe never splits.
+        line = (
+            f'{{"time":"{_utc_now()}","remote":{_quote(get("REMOTE_ADDR") or "")},'
+            f'"method":{_quote(get("REQUEST_METHOD") or "")},'
+            f'"path":{_quote(get("PATH_INFO", "")[:1024])},'
+            f'"query":{_quote(get("QUERY_STRING", "")[:1024])},'
+            f'"status":{status},"bytes":{sent},'
+            f'"ms":{(time.monotonic() - started) * 1000:.2f},'
+            f'"agent":{_quote(get("HTTP_USER_AGENT", "")[:256])}}}\n'
+        )
+        try:
+            os.write(self.log_fd, line.encode())
+        except OSError:
+            # A closed or full log pipe must not fail the request that is being logged.
+            pass
+
+
+def worker_app() -> Callable:
+    """The WSGI app one worker serves; granian calls it in each worker process."""
+    settings = settings_from_env(os.environ)
+    module, factory = settings.app.split(":")
+    create_app = getattr(importlib.import_module(module), factory)
+    duties = Duties(create_app(), settings.timeout, settings.access_log)
+    duties.start_watchdog()
+    return duties
+
+
+class JsonFormatter(logging.Formatter):
+    """granian's own messages as JSON lines, like the access log."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(
+            {
+                "time": _utc_now(),
+                "level": record.levelname.lower(),
+                "message": record.getMessage(),
+            },
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+
+
+LOG_CONFIG = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": JsonFormatter}},
+    # Server messages on stderr; stdout carries the access log alone.
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "loggers": {"_granian": {"handlers": ["stderr"], "level": "INFO", "propagate": False}},
+}
+
+
+def main() -> None:
+    settings = settings_from_env(os.environ)
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    Server(
+        "server:worker_app",
+        factory=True,
+        interface=Interfaces.WSGI,
+        address=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        blocking_threads=settings.threads,
+        websockets=False,
+        respawn_failed_workers=True,
+        workers_kill_timeout=settings.graceful_timeout,
+        log_dictconfig=LOG_CONFIG,
+        log_access=False,
+    ).serve()
+
+
+if __name__ == "__main__":
+    main()

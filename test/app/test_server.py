@@ -1,0 +1,349 @@
+"""Tests of the app server (app/server.py): its settings, its middleware, and the real server
+started as a subprocess on 127.0.0.1, serving the tiny WSGI app in slow_app.py."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import server
+from server import Duties, settings_from_env
+
+APP_DIR = Path(__file__).resolve().parents[2] / "app"
+TEST_DIR = Path(__file__).resolve().parent
+ERROR_WORDS = ("error", "traceback", "exception")
+
+
+# --- settings ----------------------------------------------------------------------------------
+
+
+def test_settings_defaults_match_the_image():
+    settings = settings_from_env({})
+    assert settings == server.Settings(
+        host="0.0.0.0",
+        port=8000,
+        workers=2,
+        threads=4,
+        timeout=30,
+        graceful_timeout=30,
+        access_log=False,
+        app="flask_app:create_app",
+    )
+    words = (APP_DIR / "Dockerfile").read_text().split()
+    env = dict(w.split("=", 1) for w in words if w.startswith(("PORT=", "WEB_")) and "=" in w)
+    assert set(env) == {"PORT", "WEB_CONCURRENCY", "WEB_THREADS", "WEB_TIMEOUT"}
+    assert settings_from_env(env) == settings
+
+
+def test_settings_come_from_the_environment():
+    settings = settings_from_env(
+        {
+            "WEB_HOST": "127.0.0.1",
+            "PORT": "9000",
+            "WEB_CONCURRENCY": "4",
+            "WEB_THREADS": "1",
+            "WEB_TIMEOUT": "60",
+            "WEB_GRACEFUL_TIMEOUT": "20",
+            "WEB_ACCESS_LOG": "true",
+            "WEB_APP": "slow_app:create",
+        }
+    )
+    assert settings == server.Settings("127.0.0.1", 9000, 4, 1, 60, 20, True, "slow_app:create")
+
+
+def test_graceful_timeout_follows_the_request_timeout():
+    assert settings_from_env({"WEB_TIMEOUT": "12"}).graceful_timeout == 12
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        (
+            {"WEB_CONCURRENCY": "many"},
+            "WEB_CONCURRENCY must be an integer from 1 to 64; got 'many'",
+        ),
+        ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY must be an integer from 1 to 64; got '0'"),
+        ({"WEB_THREADS": "-1"}, "WEB_THREADS must be an integer from 1 to 256; got '-1'"),
+        ({"PORT": "70000"}, "PORT must be an integer from 1 to 65535; got '70000'"),
+        ({"WEB_TIMEOUT": "0"}, "WEB_TIMEOUT must be an integer from 1 to 3600; got '0'"),
+        (
+            {"WEB_GRACEFUL_TIMEOUT": "2000"},
+            "WEB_GRACEFUL_TIMEOUT must be an integer from 1 to 1800; got '2000'",
+        ),
+        ({"WEB_ACCESS_LOG": "maybe"}, "WEB_ACCESS_LOG must be one of 1, true, yes, on, 0, false"),
+        ({"WEB_APP": "flask_app"}, "WEB_APP must be module:factory; got 'flask_app'"),
+    ],
+)
+def test_settings_reject_bad_values(env, message):
+    with pytest.raises(SystemExit, match=message):
+        settings_from_env(env)
+
+
+# --- the middleware, in-process ----------------------------------------------------------------
+
+
+def call(app, path="/", query=""):
+    """Calls a WSGI app the way a server does; returns status, body."""
+    seen = {}
+
+    def start_response(status, headers, exc_info=None):
+        seen["status"] = status
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_USER_AGENT": "pytest",
+    }
+    body = app(environ, start_response)
+    try:
+        data = b"".join(body)
+    finally:
+        if hasattr(body, "close"):
+            body.close()
+    return seen["status"], data
+
+
+def access_lines(fd):
+    os.close(fd[1])
+    with os.fdopen(fd[0]) as pipe:
+        return [json.loads(line) for line in pipe.read().splitlines()]
+
+
+def test_access_log_is_one_json_line_per_request():
+    from slow_app import create
+
+    fd = os.pipe()
+    app = Duties(create(), timeout=30, access_log=True, log_fd=fd[1])
+    assert call(app, "/pid") == ("200 OK", str(os.getpid()).encode())
+    assert call(app, "/stream") == ("200 OK", b"chunk\n" * 3)
+    first, streamed = access_lines(fd)
+    assert set(first) == {
+        "time",
+        "remote",
+        "method",
+        "path",
+        "query",
+        "status",
+        "bytes",
+        "ms",
+        "agent",
+    }
+    assert (first["method"], first["path"], first["status"], first["bytes"]) == (
+        "GET",
+        "/pid",
+        200,
+        len(str(os.getpid())),
+    )
+    assert (streamed["path"], streamed["status"], streamed["bytes"]) == ("/stream", 200, 18)
+    assert first["time"].endswith("Z") and first["agent"] == "pytest"
+
+
+def test_access_log_is_off_unless_asked_for():
+    from slow_app import create
+
+    fd = os.pipe()
+    app = Duties(create(), timeout=30, access_log=False, log_fd=fd[1])
+    call(app)
+    assert access_lines(fd) == []
+
+
+def test_a_request_that_raises_is_logged_as_500():
+    def broken(environ, start_response):
+        raise RuntimeError("boom")
+
+    fd = os.pipe()
+    app = Duties(broken, timeout=30, access_log=True, log_fd=fd[1])
+    with pytest.raises(RuntimeError):
+        call(app)
+    assert access_lines(fd)[0]["status"] == 500
+    assert app.in_flight == {}
+
+
+def test_the_watchdog_stops_the_worker_of_a_request_past_the_timeout():
+    from slow_app import create
+
+    app = Duties(create(), timeout=1, access_log=False)
+    stopped = threading.Event()
+    app.start_watchdog(on_timeout=stopped.set)
+    call(app, "/sleep", "s=0.5")
+    assert not stopped.is_set()
+    threading.Thread(target=call, args=(app, "/sleep", "s=3"), daemon=True).start()
+    assert stopped.wait(3)
+
+
+# --- the real server ---------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`python -m server` on 127.0.0.1, as the image runs it but with HOME not writable."""
+
+    def __init__(self, tmp_path, app="slow_app:create", **env):
+        tmp_path.mkdir()
+        self.port = free_port()
+        self.out = tmp_path / "stdout"
+        self.err = tmp_path / "stderr"
+        full_env = {
+            **os.environ,
+            "HOME": "/nonexistent",
+            "PYTHONPATH": str(TEST_DIR),
+            "WEB_HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "WEB_CONCURRENCY": "1",
+            **({"WEB_APP": app} if app else {}),
+            **env,
+        }
+        with open(self.out, "wb") as out, open(self.err, "wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "server"], cwd=APP_DIR, env=full_env, stdout=out, stderr=err
+            )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                self.get("/")
+                break
+            except OSError:
+                assert self.process.poll() is None, self.err.read_text()
+                assert time.monotonic() < deadline, "the server did not answer in 20 s"
+                time.sleep(0.1)
+
+    def get(self, path, timeout=5):
+        url = f"http://127.0.0.1:{self.port}{path}"
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read().decode()
+
+    def log(self):
+        return self.out.read_text(), self.err.read_text()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def start(tmp_path):
+    servers = []
+
+    def start(**env):
+        servers.append(Server(tmp_path / f"server{len(servers)}", **env))
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.stop()
+
+
+def in_background(work):
+    result = {}
+
+    def run():
+        try:
+            result["value"] = work()
+        except Exception as error:  # noqa: BLE001 - the test inspects it
+            result["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, result
+
+
+def test_the_flask_app_starts_without_error_lines_when_home_is_not_writable(start):
+    s = start(app=None, WEB_CONCURRENCY="2")
+    assert s.get("/") == (200, '{"message":"Hello from Flask!"}\n')
+    assert s.get("/healthz")[0] == 200
+    out, err = s.log()
+    lines = (out + err).splitlines()
+    assert lines, "the server says nothing at start"
+    assert [line for line in lines if any(w in line.lower() for w in ERROR_WORDS)] == []
+    # Server messages are JSON on stderr; stdout is left to the access log, off by default.
+    assert out == ""
+    assert all(json.loads(line)["level"] == "info" for line in err.splitlines())
+
+
+def test_the_access_log_goes_to_stdout_as_json(start):
+    s = start(WEB_ACCESS_LOG="1")
+    s.get("/pid")
+    time.sleep(0.2)
+    record = json.loads(s.log()[0].splitlines()[-1])
+    assert (record["method"], record["path"], record["status"]) == ("GET", "/pid", 200)
+
+
+def test_sigterm_completes_the_request_in_flight_and_refuses_new_ones(start):
+    s = start(WEB_GRACEFUL_TIMEOUT="10")
+    thread, result = in_background(lambda: s.get("/sleep?s=2", timeout=15))
+    time.sleep(0.5)
+    s.process.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    with pytest.raises(OSError):
+        s.get("/", timeout=2)
+    thread.join(15)
+    assert result == {"value": (200, "slept 2")}
+    assert s.process.wait(timeout=10) == 0
+
+
+def test_sigterm_stops_waiting_after_the_graceful_timeout(start):
+    s = start(WEB_GRACEFUL_TIMEOUT="2", WEB_TIMEOUT="60")
+    thread, result = in_background(lambda: s.get("/sleep?s=30", timeout=40))
+    time.sleep(0.5)
+    began = time.monotonic()
+    s.process.send_signal(signal.SIGTERM)
+    s.process.wait(timeout=15)
+    assert time.monotonic() - began < 5
+    thread.join(5)
+    assert isinstance(result.get("error"), OSError)
+
+
+def test_a_killed_worker_is_replaced(start):
+    s = start()
+    first = int(s.get("/pid")[1])
+    os.kill(first, signal.SIGKILL)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            second = int(s.get("/pid", timeout=2)[1])
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "no worker answered after the kill"
+            time.sleep(0.2)
+    assert second != first
+    assert s.process.poll() is None
+
+
+def test_a_request_longer_than_the_timeout_is_cut_and_its_worker_replaced(start):
+    s = start(WEB_TIMEOUT="2")
+    first = int(s.get("/pid")[1])
+    began = time.monotonic()
+    with pytest.raises(OSError):
+        s.get("/sleep?s=20", timeout=15)
+    assert time.monotonic() - began < 5
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            second = int(s.get("/pid", timeout=2)[1])
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "no worker answered after the timeout"
+            time.sleep(0.2)
+    assert second != first
+    timed_out = [json.loads(line) for line in s.log()[1].splitlines() if "timed out" in line]
+    assert timed_out[0]["path"] == "/sleep" and timed_out[0]["timeout"] == 2
