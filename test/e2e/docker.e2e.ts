@@ -5,6 +5,7 @@ import * as crypto from "crypto";
 import { Stack } from "@pulumi/pulumi/automation";
 
 import {
+    EngineTranscript,
     ProjectCopy,
     changes,
     docker,
@@ -13,10 +14,14 @@ import {
     newStack,
     registryDigest,
     configureStack,
+    secretForms,
+    storedState,
     testBed,
 } from "./harness";
+import { dockerProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
 describe("docker target, end to end", function () {
+    if (!pluginsInstalled(this, nodejsLanguage, dockerProvider)) return;
     this.timeout(20 * 60 * 1000);
 
     const bed = testBed();
@@ -25,9 +30,16 @@ describe("docker target, end to end", function () {
     let stack: Stack;
     let hostPort: number;
     let outputs: { url: string; imageRef: string; container: string };
+    // Everything the engine says in this suite, checked at the end for the registry password.
+    const transcript = new EngineTranscript();
 
     async function up() {
-        const result = await stack.up();
+        const result = await stack.up(transcript.opts);
+        assert.doesNotMatch(
+            result.stdout,
+            /warning/i,
+            "an up that did nothing wrong warns of nothing",
+        );
         outputs = {
             url: result.outputs.url.value,
             imageRef: result.outputs.imageRef.value,
@@ -89,7 +101,7 @@ describe("docker target, end to end", function () {
     });
 
     it("previews zero changes straight after, and a second up changes nothing", async () => {
-        const preview = await stack.preview();
+        const preview = await stack.preview(transcript.opts);
         assert.deepStrictEqual(changes(preview.changeSummary), {});
         const before = outputs.imageRef;
         const result = await up();
@@ -124,7 +136,7 @@ describe("docker target, end to end", function () {
             value: "not-the-password",
             secret: true,
         });
-        await assert.rejects(stack.up(), (err: Error) => {
+        await assert.rejects(stack.up(transcript.opts), (err: Error) => {
             assert.match(err.message, /unauthorized|authentication required|denied/i);
             assert.ok(!err.message.includes(bed.password), "the real password is not printed");
             return true;
@@ -140,14 +152,22 @@ describe("docker target, end to end", function () {
         });
     });
 
-    it("keeps the registry password out of the state file", async () => {
-        const state = JSON.stringify(await stack.exportStack());
-        assert.ok(!state.includes(bed.password), "the password is encrypted in state");
+    it("keeps the registry password out of the stored state and of the engine's logs", () => {
+        const state = storedState(project, stack);
+        assert.match(state, /"registryPassword"|"password"/, "the state has the field");
+        for (const [where, text] of [
+            ["state", state],
+            ["engine logs", transcript.text],
+        ]) {
+            for (const form of secretForms(bed.username, bed.password)) {
+                assert.ok(!text.includes(form), `the password is not in the ${where}`);
+            }
+        }
     });
 
     it("leaves no container behind after destroy", async () => {
         const container = outputs.container;
-        await stack.destroy();
+        await stack.destroy(transcript.opts);
         assert.strictEqual(
             docker("ps", "--all", "--quiet", "--filter", `name=^/${container}$`),
             "",

@@ -1,12 +1,14 @@
-// The program on the real Pulumi engine (CLI and Node.js language host built by the test bed):
+// The program on the real Pulumi engine (the test bed's CLI and the Node.js language host at its version):
 // config is checked against Pulumi.yaml's types, and a bad setting or a plain-text secret
 // stops the deployment with the component's message before any resource exists.
 import * as assert from "assert";
 import { Stack } from "@pulumi/pulumi/automation";
 
 import { ProjectCopy, newStack, setConfig } from "./harness";
+import { nodejsLanguage, pluginsInstalled } from "./plugins";
 
 describe("the program on the real Pulumi engine", function () {
+    if (!pluginsInstalled(this, nodejsLanguage)) return;
     this.timeout(5 * 60 * 1000);
 
     let project: ProjectCopy;

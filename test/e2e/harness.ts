@@ -6,13 +6,13 @@ import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import { setTimeout as sleep } from "timers/promises";
-import { LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
 
 import { containerArgs, resolveSettings } from "../../components";
 import { promiseOf } from "../promiseOf";
 import { dockerRunArgs } from "./dockerRun";
 
-const repoRoot = path.resolve(__dirname, "..", "..");
+export const repoRoot = path.resolve(__dirname, "..", "..");
 
 /** The test bed's settings, read from the environment `scripts/testbed/run.sh` loads. */
 export interface TestBed {
@@ -22,6 +22,8 @@ export interface TestBed {
     baseImage?: string;
     pipIndexUrl?: string;
     pipTrustedHost?: string;
+    /** Path of the test bed cluster's kubeconfig. */
+    kubeconfig: string;
 }
 
 export function testBed(): TestBed {
@@ -42,7 +44,23 @@ export function testBed(): TestBed {
         baseImage: process.env.FLASKAPP_E2E_BASE_IMAGE || undefined,
         pipIndexUrl: process.env.FLASKAPP_E2E_PIP_INDEX_URL || undefined,
         pipTrustedHost: process.env.FLASKAPP_E2E_PIP_TRUSTED_HOST || undefined,
+        kubeconfig: need("FLASKAPP_E2E_KUBECONFIG"),
     };
+}
+
+/** `kubectl` against the test bed cluster, trimmed; `input` goes to its stdin. */
+export function kubectl(bed: TestBed, args: string[], input?: string): string {
+    return execFileSync("kubectl", ["--kubeconfig", bed.kubeconfig, ...args], {
+        encoding: "utf8",
+        input,
+        stdio: ["pipe", "pipe", "pipe"],
+    }).trim();
+}
+
+/** `kubectl get ... -o json`, parsed. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function kubectlJson(bed: TestBed, ...args: string[]): any {
+    return JSON.parse(kubectl(bed, ["get", ...args, "-o", "json"]));
 }
 
 /**
@@ -74,17 +92,19 @@ const projectEntries = [
     "tsconfig.json",
     "components",
     "app",
+    "tools",
 ];
 
 /**
  * A copy of the project (or of the program in `source`) in a temporary folder, beside a folder
- * for a file backend's state, so that tests can edit the app freely.
+ * for a file backend's state, so that tests can edit the app freely. It uses the project's
+ * node_modules unless `ownDependencies` is set, for a program that installs its own.
  */
 export class ProjectCopy {
     readonly dir: string;
     readonly stateDir: string;
 
-    constructor(prefix: string, source?: string) {
+    constructor(prefix: string, source?: string, { ownDependencies = false } = {}) {
         const root = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
         this.dir = path.join(root, "project");
         this.stateDir = path.join(root, "state");
@@ -99,7 +119,12 @@ export class ProjectCopy {
         } else {
             fs.cpSync(source, this.dir, { recursive: true });
         }
-        fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(this.dir, "node_modules"));
+        if (!ownDependencies) {
+            fs.symlinkSync(
+                path.join(repoRoot, "node_modules"),
+                path.join(this.dir, "node_modules"),
+            );
+        }
     }
 
     /** Replaces `from` with `to` in a file of the app folder. */
@@ -129,6 +154,52 @@ export async function newStack(project: ProjectCopy, prefix: string): Promise<St
             },
         },
     );
+}
+
+/**
+ * The stack's state as it is stored: the backend's checkpoint file and what
+ * `pulumi stack export` prints (secrets stay encrypted; the Automation API's `exportStack`
+ * decrypts them).
+ */
+export function storedState(project: ProjectCopy, stack: Stack): string {
+    const stacksDir = path.join(project.stateDir, ".pulumi", "stacks");
+    const files = fs
+        .readdirSync(stacksDir, { recursive: true, encoding: "utf8" })
+        .filter((file) => path.basename(file).startsWith(`${stack.name}.json`))
+        .map((file) => fs.readFileSync(path.join(stacksDir, file), "utf8"));
+    if (files.length === 0) throw new Error(`no checkpoint of ${stack.name} in ${stacksDir}`);
+    const exported = execFileSync("pulumi", ["stack", "export", "--stack", stack.name], {
+        cwd: project.dir,
+        env: { ...process.env, ...stack.workspace.envVars },
+        encoding: "utf8",
+    });
+    return [...files, exported].join("\n");
+}
+
+/**
+ * Options for an operation that keep a transcript of what the engine said: its output, its
+ * errors and its events, as a user or CI sees them. (Pulumi's own debug logs, `-v=9`, print
+ * provider inputs in plain text, secrets included; README.md says so.)
+ */
+export class EngineTranscript {
+    text = "";
+    readonly opts = {
+        onOutput: (out: string) => {
+            this.text += out;
+        },
+        onError: (err: string) => {
+            this.text += err;
+        },
+        onEvent: (event: EngineEvent) => {
+            this.text += JSON.stringify(event) + "\n";
+        },
+    };
+}
+
+/** The forms a registry password takes on its way: as is, in base64, and in a Docker `auth`. */
+export function secretForms(username: string, password: string): string[] {
+    const base64 = (text: string) => Buffer.from(text).toString("base64");
+    return [password, base64(password), base64(`${username}:${password}`)];
 }
 
 /** Sets plain config keys of the project namespace. */

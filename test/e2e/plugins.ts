@@ -1,0 +1,98 @@
+// The Pulumi plugins a suite needs, and a loud skip where one is not installed: a suite that
+// cannot run says so in one line and in the run's closing count, never passes silently.
+import * as fs from "fs";
+import * as path from "path";
+import { execFileSync } from "child_process";
+
+export interface Plugin {
+    readonly kind: "resource" | "language";
+    readonly name: string;
+    /** Omitted where any version will do. */
+    readonly version?: string;
+}
+
+/** The provider plugin an SDK package asks the engine for, at the version it was published with. */
+export function providerOf(sdk: "@pulumi/docker" | "@pulumi/kubernetes"): Plugin {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { name, version } = require(`${sdk}/package.json`).pulumi;
+    return { kind: "resource", name, version };
+}
+
+export const dockerProvider = providerOf("@pulumi/docker");
+export const kubernetesProvider = providerOf("@pulumi/kubernetes");
+/** The Node.js language host at the version of the SDK the programs run with. */
+export const nodejsLanguage: Plugin = {
+    kind: "language",
+    name: "nodejs",
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    version: require("@pulumi/pulumi/package.json").version,
+};
+export const yamlLanguage: Plugin = { kind: "language", name: "yaml" };
+
+const describePlugin = (p: Plugin) =>
+    `pulumi-${p.kind}-${p.name}${p.version === undefined ? "" : ` ${p.version}`}`;
+
+let installedCache: Plugin[] | undefined;
+
+/**
+ * Plugins in Pulumi's plugin folder, and language hosts on PATH: the CLI's release archives ship
+ * those beside it, at its own version.
+ */
+function installed(): Plugin[] {
+    if (installedCache === undefined) {
+        const cliVersion = execFileSync("pulumi", ["version"], { encoding: "utf8" })
+            .trim()
+            .replace(/^v/, "");
+        const listed: { kind: Plugin["kind"]; name: string; version: string }[] = JSON.parse(
+            execFileSync("pulumi", ["plugin", "ls", "--json"], { encoding: "utf8" }) || "[]",
+        );
+        const onPath = (process.env.PATH ?? "")
+            .split(path.delimiter)
+            .flatMap((dir) => {
+                try {
+                    return fs.readdirSync(dir);
+                } catch {
+                    return [];
+                }
+            })
+            .flatMap((file): Plugin[] => {
+                const match = /^pulumi-language-([a-z]+)$/.exec(file);
+                return match ? [{ kind: "language", name: match[1], version: cliVersion }] : [];
+            });
+        installedCache = [...listed, ...onPath];
+    }
+    return installedCache;
+}
+
+export function missingPlugins(needed: Plugin[]): Plugin[] {
+    const have = installed();
+    return needed.filter(
+        (want) =>
+            !have.some(
+                (p) =>
+                    p.kind === want.kind &&
+                    p.name === want.name &&
+                    (want.version === undefined || p.version === want.version),
+            ),
+    );
+}
+
+/** Lines of the suites skipped in this run, printed again when the run ends. */
+export const skippedSuites: string[] = [];
+
+/**
+ * Call first thing in a suite's `describe`: returns true when every plugin it needs is
+ * installed; otherwise prints `SKIPPED <suite>: <plugins> not installed`, registers one pending
+ * test that says the same, and returns false so the suite registers nothing else.
+ */
+export function pluginsInstalled(suite: Mocha.Suite, ...needed: Plugin[]): boolean {
+    const missing = missingPlugins(needed);
+    if (missing.length === 0) return true;
+    const line =
+        `SKIPPED ${path.basename(suite.file ?? suite.title)}: ` +
+        `${missing.map(describePlugin).join(", ")} not installed`;
+    console.log(line);
+    skippedSuites.push(line);
+    it.skip(line);
+    return false;
+}
