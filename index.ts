@@ -7,5 +7,6 @@ const app = new FlaskApp(pulumi.getProject(), argsFromConfig(new pulumi.Config()
 
 export const imageRef = app.imageRef;
 export const url = app.url;
-export const externalUrl = app.externalUrl;
+// Only a LoadBalancer has one; the engine warns about an undefined stack output, not a null one.
+export const externalUrl = app.externalUrl.apply((address) => address ?? null);
 export const resourceNames = app.resourceNames;

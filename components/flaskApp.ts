@@ -97,9 +97,10 @@ function deployToKubernetes(
     parent: pulumi.Resource,
 ) {
     const { name, kubernetes: target } = settings;
+    // Without a kubeconfig the children inherit the component's `providers`, like any child.
     const provider =
         target.kubeconfig === undefined
-            ? target.provider
+            ? undefined
             : new k8s.Provider(
                   `${name}-k8s`,
                   { kubeconfig: pulumi.secret(target.kubeconfig) },

@@ -1,7 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import type * as k8s from "@pulumi/kubernetes";
 
 import { isCpuQuantity, isMemoryQuantity, parseQuantity } from "./quantity";
 import { splitRepository } from "./imageReference";
@@ -84,9 +83,10 @@ export interface KubernetesTargetArgs {
     readonly servicePort?: number;
     /** Fixed node port. Default none (the cluster picks one). Only with `NodePort` or `LoadBalancer`. */
     readonly nodePort?: number;
-    /** Provider to deploy with. Default the ambient kubeconfig. Conflicts with `kubeconfig`. */
-    readonly provider?: k8s.Provider;
-    /** Kubeconfig contents to deploy with, kept secret. Default the ambient kubeconfig. Conflicts with `provider`. */
+    /**
+     * Kubeconfig contents to deploy with, kept secret. Default the kubernetes provider in the
+     * component's `providers` option, else the ambient kubeconfig.
+     */
     readonly kubeconfig?: pulumi.Input<string>;
     /** Seconds `pulumi up` waits for the Deployment and Service to become ready. Default `300`. */
     readonly awaitTimeoutSeconds?: number;
@@ -148,10 +148,8 @@ export interface FlaskAppSettings {
     readonly env: Record<string, pulumi.Input<string>>;
     readonly secretEnv: Record<string, pulumi.Input<string>>;
     readonly docker: Required<DockerTargetArgs>;
-    readonly kubernetes: Required<
-        Omit<KubernetesTargetArgs, "provider" | "kubeconfig" | "nodePort">
-    > &
-        Pick<KubernetesTargetArgs, "provider" | "kubeconfig" | "nodePort">;
+    readonly kubernetes: Required<Omit<KubernetesTargetArgs, "kubeconfig" | "nodePort">> &
+        Pick<KubernetesTargetArgs, "kubeconfig" | "nodePort">;
 }
 
 export const defaults = {
@@ -422,10 +420,6 @@ export function resolveSettings(name: string, args: FlaskAppArgs): FlaskAppSetti
             );
         }
         checkPositiveInteger("kubernetes.awaitTimeoutSeconds", kubernetes.awaitTimeoutSeconds);
-        check(
-            kubernetes.provider === undefined || kubernetes.kubeconfig === undefined,
-            () => "`kubernetes.provider` and `kubernetes.kubeconfig` conflict; got both",
-        );
     }
 
     if (problems.length > 0) throw new FlaskAppArgsError(name, problems);

@@ -5,8 +5,12 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 
 import { DeployTarget, FlaskAppArgs, RestartPolicy, ServiceType } from "./settings";
 
-/** Keys whose values must never sit in a stack file in plain text. */
-const secretKeys = ["registryPassword", "kubeconfig"];
+/** Keys whose values must never sit in a stack file in plain text, and how to set each. */
+const secretKeys: Record<string, string> = {
+    registryPassword: "pulumi config set --secret registryPassword",
+    kubeconfig: "pulumi config set --secret kubeconfig",
+    secretEnv: "pulumi config set --secret --path 'secretEnv.NAME' value",
+};
 
 // The SDK tracks which keys the stack stores encrypted but does not declare the function.
 const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret(key: string): boolean })
@@ -17,10 +21,12 @@ export function argsFromConfig(config: pulumi.Config): FlaskAppArgs {
     // Pulumi.yaml declares "" as the default of optional strings: "" means unset.
     const optional = (key: string) => config.get(key) || undefined;
     const registryUsername = optional("registryUsername");
-    for (const key of secretKeys) {
-        if (optional(key) !== undefined && !isConfigSecret(`${config.name}:${key}`)) {
+    for (const [key, command] of Object.entries(secretKeys)) {
+        // An empty object is secretEnv's default: nothing in it to keep secret.
+        const set = ![undefined, "{}"].includes(optional(key));
+        if (set && !isConfigSecret(`${config.name}:${key}`)) {
             throw new pulumi.RunError(
-                `\`${key}\` must be stored encrypted: set it with \`pulumi config set --secret ${key}\``,
+                `\`${key}\` must be stored encrypted: set it with \`${command}\``,
             );
         }
     }
@@ -28,6 +34,7 @@ export function argsFromConfig(config: pulumi.Config): FlaskAppArgs {
     const pipIndexUrl = optional("pipIndexUrl");
     const pipTrustedHost = optional("pipTrustedHost");
     const greeting = optional("greeting");
+    const env = stringMap(config, "env");
     return {
         target: (config.get("target") ?? "docker") as DeployTarget,
         appPath: optional("appPath"),
@@ -56,7 +63,12 @@ export function argsFromConfig(config: pulumi.Config): FlaskAppArgs {
             memoryRequest: config.get("memoryRequest") ?? "128Mi",
             memoryLimit: config.get("memoryLimit") ?? "256Mi",
         },
-        env: greeting === undefined ? {} : { GREETING: greeting },
+        env: { ...(greeting && { GREETING: greeting }), ...env },
+        // Each value is wrapped on its own: the keys must be known now, to check them and to
+        // reference them from the container.
+        secretEnv: Object.fromEntries(
+            Object.entries(stringMap(config, "secretEnv")).map(([k, v]) => [k, pulumi.secret(v)]),
+        ),
         docker: {
             hostAddress: config.get("hostAddress") ?? "127.0.0.1",
             hostPort: config.getNumber("hostPort") ?? 8080,
@@ -72,4 +84,22 @@ export function argsFromConfig(config: pulumi.Config): FlaskAppArgs {
             awaitTimeoutSeconds: config.getNumber("awaitTimeoutSeconds") ?? 300,
         },
     };
+}
+
+/** An object-typed key whose values must all be strings, e.g. `env` or `secretEnv`. */
+function stringMap(config: pulumi.Config, key: string): Record<string, string> {
+    const value = config.getObject<unknown>(key) ?? {};
+    const valid =
+        typeof value === "object" &&
+        value !== null &&
+        !Array.isArray(value) &&
+        Object.values(value).every((v) => typeof v === "string");
+    if (!valid) {
+        // The value itself is not shown: secretEnv's may be secret.
+        throw new pulumi.RunError(
+            `\`${key}\` must be an object whose values are strings, such as ` +
+                `\`pulumi config set --path '${key}.NAME' value\``,
+        );
+    }
+    return value as Record<string, string>;
 }

@@ -452,10 +452,11 @@ describe("FlaskApp", () => {
             assert.deepStrictEqual(timeouts["web-service"], expected);
         });
 
-        it("deploys through the provider it is given", async () => {
+        it("deploys through the kubernetes provider in its providers option", async () => {
             const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
-            await deploy({ ...k8sBase, kubernetes: { provider } });
+            await deploy(k8sBase, "web", { providers: { kubernetes: provider } });
             assert.match(one(DEPLOYMENT).provider ?? "", /::cluster::/);
+            assert.match(one(SERVICE).provider ?? "", /::cluster::/);
         });
     });
 

@@ -241,12 +241,6 @@ describe("FlaskApp settings", () => {
                 '`kubernetes.namespace` must be a DNS label (lowercase letters, digits and "-", at most 63); got "My_Apps"',
             ));
 
-        it("both a provider and a kubeconfig", () =>
-            rejects(
-                { ...k8sBase, kubernetes: { kubeconfig: "{}", provider: {} as never } },
-                "`kubernetes.provider` and `kubernetes.kubeconfig` conflict; got both",
-            ));
-
         it("an environment variable the component sets itself", () =>
             rejects(
                 { ...base, env: { PORT: "9000" } },

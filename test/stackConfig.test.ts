@@ -28,7 +28,12 @@ function useConfig(values: Record<string, string>, secretKeys: string[] = []): p
     const defaults = Object.fromEntries(
         Object.entries(project.config)
             .filter(([, spec]) => spec.default !== undefined)
-            .map(([key, spec]) => [`${project.name}:${key}`, String(spec.default)]),
+            .map(([key, spec]) => [
+                `${project.name}:${key}`,
+                typeof spec.default === "object"
+                    ? JSON.stringify(spec.default)
+                    : String(spec.default),
+            ]),
     );
     pulumi.runtime.setAllConfig({ ...defaults, ...values }, secretKeys);
     return new pulumi.Config(project.name);
@@ -39,7 +44,10 @@ describe("stack config", () => {
 
     it("declares every key with a type and a description", () => {
         for (const [key, spec] of Object.entries(project.config)) {
-            assert.ok(["string", "integer", "boolean"].includes(spec.type), `${key} has a type`);
+            assert.ok(
+                ["string", "integer", "boolean", "object"].includes(spec.type),
+                `${key} has a type`,
+            );
             assert.ok(spec.description.length > 10, `${key} has a description`);
             assert.ok(spec.default !== undefined, `${key} has a default`);
         }
@@ -141,6 +149,45 @@ describe("stack config", () => {
             });
             assert.throws(() => argsFromConfig(config), {
                 message: `\`${key}\` must be stored encrypted: set it with \`pulumi config set --secret ${key}\``,
+            });
+        });
+    }
+
+    it("reads env and secretEnv objects, each secretEnv value a secret", async () => {
+        const args = argsFromConfig(
+            useConfig(
+                {
+                    "flask-app:greeting": "Hi",
+                    "flask-app:env": JSON.stringify({ LOG_LEVEL: "debug" }),
+                    "flask-app:secretEnv": JSON.stringify({ API_KEY: "s3cret" }),
+                },
+                ["flask-app:secretEnv"],
+            ),
+        );
+        assert.deepStrictEqual(args.env, { GREETING: "Hi", LOG_LEVEL: "debug" });
+        const apiKey = args.secretEnv?.API_KEY as pulumi.Output<string>;
+        assert.ok(await pulumi.isSecret(apiKey));
+        assert.strictEqual(await promiseOf(apiKey), "s3cret");
+    });
+
+    it("refuses a secretEnv stored in plain text, without showing it", () => {
+        const config = useConfig({ "flask-app:secretEnv": JSON.stringify({ API_KEY: "s3cret" }) });
+        assert.throws(() => argsFromConfig(config), {
+            message:
+                "`secretEnv` must be stored encrypted: set it with " +
+                "`pulumi config set --secret --path 'secretEnv.NAME' value`",
+        });
+    });
+
+    for (const [key, value] of [
+        ["env", "[1]"],
+        ["env", JSON.stringify({ N: 3 })],
+        ["secretEnv", JSON.stringify({ API_KEY: { nested: "x" } })],
+    ]) {
+        it(`refuses ${key} = ${value}: not an object of strings`, () => {
+            const config = useConfig({ [`flask-app:${key}`]: value }, [`flask-app:${key}`]);
+            assert.throws(() => argsFromConfig(config), {
+                message: `\`${key}\` must be an object whose values are strings, such as \`pulumi config set --path '${key}.NAME' value\``,
             });
         });
     }
