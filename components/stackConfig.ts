@@ -12,6 +12,42 @@ const secretKeys: Record<string, string> = {
     secretEnv: "pulumi config set --secret --path 'secretEnv.NAME' value",
 };
 
+/** Every key Pulumi.yaml declares; a test holds the two lists equal. */
+export const configKeys = [
+    "target",
+    "appPath",
+    "imageRepository",
+    "imageTag",
+    "platform",
+    "baseImage",
+    "pipIndexUrl",
+    "pipTrustedHost",
+    "registryServer",
+    "registryUsername",
+    "registryPassword",
+    "containerPort",
+    "workers",
+    "requestTimeoutSeconds",
+    "healthPath",
+    "greeting",
+    "env",
+    "secretEnv",
+    "cpuRequest",
+    "cpuLimit",
+    "memoryRequest",
+    "memoryLimit",
+    "hostAddress",
+    "hostPort",
+    "restartPolicy",
+    "namespace",
+    "createNamespace",
+    "replicas",
+    "serviceType",
+    "servicePort",
+    "kubeconfig",
+    "awaitTimeoutSeconds",
+] as const;
+
 // The SDK tracks which keys the stack stores encrypted but does not declare the function.
 const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret(key: string): boolean })
     .isConfigSecret;
@@ -20,7 +56,13 @@ const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret(key: string
 export function argsFromConfig(config: pulumi.Config): FlaskAppArgs {
     // Pulumi.yaml declares "" as the default of optional strings: "" means unset.
     const optional = (key: string) => config.get(key) || undefined;
+    refuseUnknownKeys(config.name);
     const registryUsername = optional("registryUsername");
+    if (optional("registryPassword") !== undefined && registryUsername === undefined) {
+        throw new pulumi.RunError(
+            "`registryPassword` needs `registryUsername`: set both, or neither for an anonymous push",
+        );
+    }
     for (const [key, command] of Object.entries(secretKeys)) {
         // An empty object is secretEnv's default: nothing in it to keep secret.
         const set = ![undefined, "{}"].includes(optional(key));
@@ -102,4 +144,37 @@ function stringMap(config: pulumi.Config, key: string): Record<string, string> {
         );
     }
     return value as Record<string, string>;
+}
+
+/** A typo in a key would otherwise be ignored: name it, and the declared key it is closest to. */
+function refuseUnknownKeys(namespace: string): void {
+    const declared: readonly string[] = configKeys;
+    const unknown = Object.keys(pulumi.runtime.allConfig())
+        .filter((key) => key.startsWith(`${namespace}:`))
+        .map((key) => key.slice(namespace.length + 1))
+        .filter((key) => !declared.includes(key));
+    if (unknown.length === 0) return;
+    const problems = unknown.map((key) => {
+        const closest = [...declared].sort((a, b) => distance(key, a) - distance(key, b))[0];
+        return `\`${key}\` is not a setting of ${namespace}; did you mean \`${closest}\`?`;
+    });
+    throw new pulumi.RunError(problems.join("\n") + ` The settings are declared in Pulumi.yaml.`);
+}
+
+/** Edit distance between two keys, case-insensitive (Levenshtein). */
+function distance(a: string, b: string): number {
+    const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+    let previous = Array.from({ length: y.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= x.length; i++) {
+        const row = [i];
+        for (let j = 1; j <= y.length; j++) {
+            row[j] = Math.min(
+                previous[j] + 1,
+                row[j - 1] + 1,
+                previous[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1),
+            );
+        }
+        previous = row;
+    }
+    return previous[y.length];
 }

@@ -6,6 +6,7 @@ import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 
 import { argsFromConfig, resolveSettings } from "../components";
+import { configKeys } from "../components/stackConfig";
 
 interface ProjectFile {
     name: string;
@@ -191,6 +192,38 @@ describe("stack config", () => {
             });
         });
     }
+
+    it("lists exactly the keys Pulumi.yaml declares", () => {
+        assert.deepStrictEqual([...configKeys].sort(), Object.keys(project.config).sort());
+    });
+
+    for (const [key, closest] of [
+        ["replica", "replicas"],
+        ["cpu_limit", "cpuLimit"],
+        ["ImageTag", "imageTag"],
+    ]) {
+        it(`refuses the unknown key ${key}, naming ${closest}`, () => {
+            const config = useConfig({ [`flask-app:${key}`]: "3" });
+            assert.throws(() => argsFromConfig(config), {
+                message: `\`${key}\` is not a setting of flask-app; did you mean \`${closest}\`? The settings are declared in Pulumi.yaml.`,
+            });
+        });
+    }
+
+    it("ignores keys of other namespaces", () => {
+        pulumi.runtime.setAllConfig({ "aws:region": "eu-west-1" });
+        assert.doesNotThrow(() => argsFromConfig(new pulumi.Config("flask-app")));
+    });
+
+    it("refuses a registry password without a user name", () => {
+        const config = useConfig({ "flask-app:registryPassword": "hunter2" }, [
+            "flask-app:registryPassword",
+        ]);
+        assert.throws(() => argsFromConfig(config), {
+            message:
+                "`registryPassword` needs `registryUsername`: set both, or neither for an anonymous push",
+        });
+    });
 
     it("runs the program on the dev stack's config", async () => {
         reset();
