@@ -5,6 +5,8 @@
 # and the registry container it started. Extra arguments go to pulumi.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=ensure-node.sh
+source scripts/ensure-node.sh
 
 action=${1:-up}
 shift || true
