@@ -1,7 +1,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8sTypes from "@pulumi/kubernetes";
 
 import { containerArgs, dockerUrl } from "./dockerContainer";
 import {
@@ -96,6 +96,9 @@ function deployToKubernetes(
     imageRef: pulumi.Output<string>,
     parent: pulumi.Resource,
 ) {
+    // Loaded here, not at the top: a docker stack never pays for the Kubernetes SDK.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const k8s: typeof k8sTypes = require("@pulumi/kubernetes");
     const { name, kubernetes: target } = settings;
     // Without a kubeconfig the children inherit the component's `providers`, like any child.
     const provider =
