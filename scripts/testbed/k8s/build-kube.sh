@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Build kube-apiserver, kube-controller-manager, kube-scheduler and kubectl
-# from Go modules and cache them by version.
+# Build kube-apiserver, kube-controller-manager, kube-scheduler, kubectl (the control plane of
+# cluster.sh) and kubelet, kube-proxy (the real node of node.sh) from Go modules and cache them
+# by version.
 #
-# Output: $CACHE_ROOT/kubernetes-$KUBE_VERSION/bin/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
-# Re-running is a no-op once all binaries exist (FORCE=1 rebuilds).
+# Output: $CACHE_ROOT/kubernetes-$KUBE_VERSION/bin/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl,kubelet,kube-proxy}
+# Re-running is a no-op once all binaries exist (FORCE=1 rebuilds); otherwise only the missing
+# ones of $KUBE_CMDS are compiled.
 #
 # How: a wrapper module requires k8s.io/kubernetes at the pinned version.
 # k8s.io/kubernetes requires every staging module (k8s.io/api, client-go, …) at
@@ -19,7 +21,10 @@ KUBE_VERSION="${KUBE_VERSION:-1.34.1}"
 KUBE_MODULE="k8s.io/kubernetes"
 # Staging modules are published as v0.<minor>.<patch> of the same release.
 STAGING_VERSION="v0.${KUBE_VERSION#*.}"
-KUBE_CMDS="${KUBE_CMDS:-kube-apiserver kube-controller-manager kube-scheduler kubectl}"
+# The wrapper module always lists every command, so its go.mod and go.sum (the dependency
+# versions) are the same whichever subset a run builds.
+KUBE_TOOLS="kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy"
+KUBE_CMDS="${KUBE_CMDS:-$KUBE_TOOLS}"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib-gobuild.sh
@@ -65,7 +70,7 @@ STEP="writing the wrapper module"
   echo ")"
   echo
   echo "tool ("
-  for c in $KUBE_CMDS; do printf '\t%s/cmd/%s\n' "$KUBE_MODULE" "$c"; done
+  for c in $KUBE_TOOLS; do printf '\t%s/cmd/%s\n' "$KUBE_MODULE" "$c"; done
   echo ")"
 } >"$W/go.mod"
 cd "$W"
@@ -80,21 +85,21 @@ for p in $V $CV; do
   LDFLAGS="$LDFLAGS -X $p.gitVersion=v$KUBE_VERSION -X $p.gitMajor=$MAJOR -X $p.gitMinor=$MINOR"
   LDFLAGS="$LDFLAGS -X $p.gitTreeState=clean -X $p.buildDate=$BUILD_DATE"
 done
-PKGS=""; for c in $KUBE_CMDS; do PKGS="$PKGS $KUBE_MODULE/cmd/$c"; done
+PKGS=""; for c in $MISSING; do PKGS="$PKGS $KUBE_MODULE/cmd/$c"; done
 # shellcheck disable=SC2086
 run "compiling$PKGS (nice -n 19, CGO_ENABLED=0)" \
   gobuild -trimpath -ldflags "$LDFLAGS" -o "$BUILD/out/" $PKGS
 
-STEP="checking the built binaries"
-for c in $KUBE_CMDS; do
+for c in $MISSING; do
+  STEP="checking that $c reports v$KUBE_VERSION"
   case "$c" in
-    kubectl) "$BUILD/out/$c" version --client 2>&1 | head -1 ;;
-    *)       "$BUILD/out/$c" --version ;;
+    kubectl) v=$("$BUILD/out/$c" version --client 2>&1 | head -1) ;;
+    *)       v=$("$BUILD/out/$c" --version 2>&1) ;;
   esac
-done | tee -a "$LOG"
-"$BUILD/out/kube-apiserver" --version | grep -q "v$KUBE_VERSION" \
-  || { echo "$SCRIPT: kube-apiserver does not report v$KUBE_VERSION" >&2; exit 1; }
+  echo "$c: $v" | tee -a "$LOG"
+  grep -q "v$KUBE_VERSION\$" <<<"$v" || { echo "$SCRIPT: $c does not report v$KUBE_VERSION" >&2; exit 1; }
+done
 # shellcheck disable=SC2086
-install_bins "$BUILD/out" "$BIN" $KUBE_CMDS
+install_bins "$BUILD/out" "$BIN" $MISSING
 cp "$W/go.mod" "$W/go.sum" "$PREFIX/" 2>/dev/null || true
-echo "kubernetes $KUBE_VERSION ($KUBE_CMDS) built in $((SECONDS - t0))s: $BIN"
+echo "kubernetes $KUBE_VERSION ($MISSING) built in $((SECONDS - t0))s: $BIN"

@@ -50,18 +50,30 @@ gobuild() { nice -n 19 go build "$@"; }
 # begin_build <name> <version> <module> <binary...>: the common start of a build of
 # <module>@v<version> into $CACHE_ROOT/<name>-<version>. Exits 0 when every binary is already
 # built (FORCE=1 rebuilds); otherwise checks go and the proxy, and sets PREFIX, BIN, BUILD,
-# LOG, W (the wrapper module's folder) and t0.
+# LOG, W (the wrapper module's folder), t0 and MISSING (the binaries to build: those not yet
+# in BIN, or all of them with FORCE=1).
 begin_build() {
-  local name="$1" version="$2" module="$3" missing="" b
+  local name="$1" version="$2" module="$3" b
   shift 3
   PREFIX="$CACHE_ROOT/$name-$version"
   BIN="$PREFIX/bin"
   BUILD="$PREFIX/build"
-  for b in "$@"; do [ -x "$BIN/$b" ] || missing="$missing $b"; done
-  if [ "${FORCE:-0}" != 1 ] && [ -z "$missing" ]; then
+  # cluster.sh and node.sh may both build one version at once, and BUILD is shared: take turns.
+  mkdir -p "$PREFIX"
+  exec 9>"$PREFIX/.build.lock"
+  if ! flock -n 9; then
+    STEP="waiting for another build of $name $version to finish"
+    echo "==> $STEP"
+    flock 9
+  fi
+  MISSING=""
+  for b in "$@"; do [ -x "$BIN/$b" ] || MISSING="$MISSING $b"; done
+  if [ "${FORCE:-0}" != 1 ] && [ -z "$MISSING" ]; then
     echo "$name $version already built: $BIN ($*)"
     exit 0
   fi
+  [ "${FORCE:-0}" != 1 ] || MISSING=" $*"
+  MISSING=${MISSING# }
   need_go
   probe_module "$module" "v$version"
   rm -rf "$BUILD"; mkdir -p "$BUILD/wrapper" "$BUILD/out"
