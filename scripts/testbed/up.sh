@@ -3,9 +3,11 @@
 # its Node.js language host (built from Go modules), Docker Engine, a registry with htpasswd
 # auth and fresh credentials, a Python base image made with debootstrap, a wheelhouse that
 # build containers install the app's dependencies from, and a Kubernetes control plane (etcd,
-# kube-apiserver, controller manager, scheduler, built from Go modules) with kwok nodes. Each
-# step caches its result under $FLASKAPP_CACHE (default ~/.cache/flaskapp), so a second run
-# takes seconds. Writes the environment the e2e suites read to $FLASKAPP_CACHE/run/testbed.env.
+# kube-apiserver, controller manager, scheduler, built from Go modules) with kwok nodes, and
+# beside them one real node (kubelet, kube-proxy, containerd) for pods that select and
+# tolerate it. Each step caches its result under $FLASKAPP_CACHE (default ~/.cache/flaskapp),
+# so a second run takes seconds. Writes the environment the e2e suites read to
+# $FLASKAPP_CACHE/run/testbed.env.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -44,6 +46,10 @@ kube_env=$("$here/k8s/cluster.sh" env)
 kubeconfig=$(sed -n 's/^export KUBECONFIG=//p' <<<"$kube_env")
 kube_bin=$(dirname "$(sed -n 's/^# kubectl: \([^ ]*\).*/\1/p' <<<"$kube_env")")
 
+step "real node beside the kwok nodes (kubelet, kube-proxy, containerd)"
+"$here/k8s/node.sh" up
+node_env=$("$here/k8s/node.sh" env)
+
 # shellcheck disable=SC1091
 registry_env=$(set -a && . "$cache/run/registry.env" && printf '%s\n' "$REGISTRY_SERVER" "$REGISTRY_USERNAME" "$REGISTRY_PASSWORD")
 # shellcheck disable=SC1091
@@ -64,6 +70,7 @@ FLASKAPP_E2E_BASE_IMAGE=$base_image
 FLASKAPP_E2E_PIP_INDEX_URL=$index_url
 FLASKAPP_E2E_PIP_TRUSTED_HOST=$trusted_host
 FLASKAPP_E2E_KUBECONFIG=$kubeconfig
+$node_env
 ENV
 )
 step "ready in $((SECONDS - started))s; environment in $env_file"

@@ -3,15 +3,18 @@
 # binaries (no downloads): etcd + kube-apiserver + kube-controller-manager +
 # kube-scheduler + kwok-controller, started by `kwokctl --runtime binary` on
 # 127.0.0.1, plus fake kwok nodes that "run" any pod without a container runtime.
+# A real node (kubelet + containerd) can join it beside them: see node.sh.
 #
 # Usage:
 #   ./cluster.sh up       build binaries if missing (build-*.sh), start the cluster,
 #                         add $NODES fake node(s); no-op when already up and healthy
+#                         with the same configuration (recreated when it changed)
 #   ./cluster.sh smoke    create a Deployment on the fake node(s), wait until its
 #                         pods are Ready and it is Available, then delete it
 #   ./cluster.sh status   show components and nodes
-#   ./cluster.sh down     stop and delete the cluster (state dir and kubeconfig)
-#   ./cluster.sh env      print `export KUBECONFIG=...` and the kubectl path
+#   ./cluster.sh down     stop the real node if it runs (node.sh down), then stop and
+#                         delete the cluster (state dir and kubeconfig)
+#   ./cluster.sh env      print `export KUBECONFIG=...`, the kubectl path and the PKI folder
 #
 # Kubeconfig: $KUBECONFIG_OUT (default ~/.cache/flaskapp/run/k8s-e2e/kubeconfig)
 set -euo pipefail
@@ -69,9 +72,15 @@ ensure_binaries() {
   for f in $want; do [ -x "$f" ] || { echo "cluster.sh: $f is still missing after the build" >&2; return 1; }; done
 }
 
-write_config() {
-  mkdir -p "$STATE"
-  cat >"$STATE/kwokctl.yaml" <<EOT
+# Fake nodes carry this label (set by `kwokctl scale node`) and this annotation (kwokctl's node
+# template); the real node of node.sh carries neither.
+FAKE_NODE_LABEL="kwok.x-k8s.io/kwokctl-scale=node"
+FAKE_NODE_ANNOTATION="kwok.x-k8s.io/node=fake"
+
+# config <file>: the kwokctl configuration of this cluster.
+config() {
+  local pki="$KWOK_WORKDIR/clusters/$CLUSTER_NAME/pki"
+  cat >"$1" <<EOT
 kind: KwokctlConfiguration
 apiVersion: config.kwok.x-k8s.io/v1alpha1
 options:
@@ -92,6 +101,26 @@ options:
   prometheusBinaryPrefix: $NO_DOWNLOAD
   jaegerBinaryPrefix: $NO_DOWNLOAD
   metricsServerBinaryPrefix: $NO_DOWNLOAD
+componentsPatches:
+# kwokctl's binary runtime starts the controller with --manage-all-nodes=true: it would also
+# mark the real node's pods Running with made-up IPs. Keep it to the nodes it created.
+- name: kwok-controller
+  extraArgs:
+  - key: manage-all-nodes
+    value: "false"
+    override: true
+  - key: manage-nodes-with-annotation-selector
+    value: $FAKE_NODE_ANNOTATION
+# kubectl exec/logs/port-forward on the real node: reach its kubelet by the InternalIP it
+# reports (its node name resolves nowhere) and authenticate with the cluster's admin cert.
+- name: kube-apiserver
+  extraArgs:
+  - key: kubelet-preferred-address-types
+    value: InternalIP,Hostname,InternalDNS,ExternalDNS,ExternalIP
+  - key: kubelet-client-certificate
+    value: $pki/admin.crt
+  - key: kubelet-client-key
+    value: $pki/admin.key
 EOT
 }
 
@@ -107,25 +136,29 @@ ensure_nodes() {
   local out
   out=$("$KWOKCTL" --name "$CLUSTER_NAME" scale node --replicas "$NODES" 2>&1) || { echo "$out" >&2; return 1; }
   STEP="waiting for the fake node(s) to become Ready"
-  k wait --for=condition=Ready node --all --timeout="$WAIT" >/dev/null
-  echo "    $(k get nodes --no-headers | wc -l) node(s) Ready in $(since "$t1")"
+  k wait --for=condition=Ready node -l "$FAKE_NODE_LABEL" --timeout="$WAIT" >/dev/null
+  echo "    $(k get nodes -l "$FAKE_NODE_LABEL" --no-headers | wc -l) fake node(s) Ready in $(since "$t1")"
 }
 
 cmd_up() {
   local t0 t1; t0=$(ts)
   ensure_binaries
-  if healthy; then
+  mkdir -p "$STATE"
+  config "$STATE/kwokctl.yaml.want"
+  if healthy && cmp -s "$STATE/kwokctl.yaml" "$STATE/kwokctl.yaml.want"; then
+    rm -f "$STATE/kwokctl.yaml.want"
     echo "cluster '$CLUSTER_NAME' already up; KUBECONFIG=$KUBECONFIG_OUT"
     ensure_nodes
     return 0
   fi
   if [ -d "$KWOK_WORKDIR/clusters/$CLUSTER_NAME" ]; then
-    STEP="removing a stale (unhealthy) cluster '$CLUSTER_NAME'"
+    STEP="removing cluster '$CLUSTER_NAME' (unhealthy, or created with another configuration)"
     echo "==> $STEP"
+    "$HERE/node.sh" down
     "$KWOKCTL" --name "$CLUSTER_NAME" delete cluster --kubeconfig "$KUBECONFIG_OUT" >/dev/null 2>&1 || true
     rm -rf "$KWOK_WORKDIR/clusters/$CLUSTER_NAME"
   fi
-  write_config
+  mv -f "$STATE/kwokctl.yaml.want" "$STATE/kwokctl.yaml"
   STEP="creating cluster '$CLUSTER_NAME' (kwokctl create cluster --runtime binary)"
   echo "==> $STEP"
   t1=$(ts)
@@ -164,6 +197,8 @@ cmd_status() {
 
 cmd_down() {
   local t0; t0=$(ts)
+  STEP="stopping the real node (node.sh down)"
+  "$HERE/node.sh" down
   STEP="deleting cluster '$CLUSTER_NAME'"
   echo "==> $STEP"
   if [ -x "$KWOKCTL" ] && [ -d "$KWOK_WORKDIR/clusters/$CLUSTER_NAME" ]; then
@@ -180,6 +215,7 @@ case "${1:-}" in
   smoke)  cmd_smoke ;;
   status) cmd_status ;;
   down)   cmd_down ;;
-  env)    echo "export KUBECONFIG=$KUBECONFIG_OUT"; echo "# kubectl: $KUBECTL (context kwok-$CLUSTER_NAME)" ;;
+  env)    echo "export KUBECONFIG=$KUBECONFIG_OUT"; echo "# kubectl: $KUBECTL (context kwok-$CLUSTER_NAME)"
+          echo "# pki: $KWOK_WORKDIR/clusters/$CLUSTER_NAME/pki" ;;
   *)      trap - EXIT; echo "usage: $0 up|smoke|status|down|env" >&2; exit 64 ;;
 esac
