@@ -11,6 +11,7 @@ import {
     externalUrl,
     namespaceManifest,
     pullSecretManifest,
+    pullSecretName,
     serviceManifest,
 } from "./kubernetesManifests";
 import { FlaskAppArgs, FlaskAppSettings, resolveSettings } from "./settings";
@@ -136,10 +137,13 @@ function deployToKubernetes(
         deploymentManifest(settings, {
             namespace,
             imageRef,
-            pullSecretName: pullSecret?.metadata.name,
+            // The fixed name, not the Secret's output: the Secret is replaced (deleted first) when
+            // the credentials change, and a property that depends on it would make the engine
+            // replace the Deployment with it. dependsOn orders them without that.
+            pullSecretName: pullSecret && pullSecretName(settings),
             envSecretName: envSecret?.metadata.name,
         }),
-        awaitOpts,
+        { ...awaitOpts, dependsOn: pullSecret ? [pullSecret] : [] },
     );
     const service = new k8s.core.v1.Service(
         `${name}-service`,

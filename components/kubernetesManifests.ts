@@ -32,6 +32,11 @@ export function dockerConfigJson(server: string, username: string, password: str
     return JSON.stringify({ auths: { [key]: { username, password, auth } } });
 }
 
+/** The fixed name of the image pull Secret. */
+export function pullSecretName(settings: FlaskAppSettings): string {
+    return `${settings.name}-registry`;
+}
+
 /** The image pull Secret for the registry credentials; the whole payload is secret. */
 export function pullSecretManifest(
     settings: FlaskAppSettings,
@@ -40,7 +45,7 @@ export function pullSecretManifest(
     const { server, username, password } = settings.registry;
     return {
         metadata: {
-            name: `${settings.name}-registry`,
+            name: pullSecretName(settings),
             namespace,
             labels: standardLabels(settings),
         },

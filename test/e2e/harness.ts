@@ -178,11 +178,13 @@ export function storedState(project: ProjectCopy, stack: Stack): string {
 
 /**
  * Options for an operation that keep a transcript of what the engine said: its output, its
- * errors and its events, as a user or CI sees them. (Pulumi's own debug logs, `-v=9`, print
- * provider inputs in plain text, secrets included; README.md says so.)
+ * errors and its events, as a user or CI sees them. (Pulumi's debug logs, `--debug` and `-v`,
+ * print provider inputs and responses in plain text, secrets included; README.md says so.)
  */
 export class EngineTranscript {
     text = "";
+    /** Warnings the engine reported, not counting the progress messages of a rollout. */
+    readonly warnings: string[] = [];
     readonly opts = {
         onOutput: (out: string) => {
             this.text += out;
@@ -191,7 +193,15 @@ export class EngineTranscript {
             this.text += err;
         },
         onEvent: (event: EngineEvent) => {
+            const diagnostic = event.diagnosticEvent;
+            // Debug diagnostics are the SDK's `--debug` log, which prints resource responses,
+            // secrets included, in plain text; users see them only when they ask for them.
+            // (The SDK's type leaves "debug" out of the severities it declares.)
+            if ((diagnostic?.severity as string | undefined) === "debug") return;
             this.text += JSON.stringify(event) + "\n";
+            if (diagnostic?.severity === "warning" && !diagnostic.ephemeral) {
+                this.warnings.push(diagnostic.message);
+            }
         },
     };
 }

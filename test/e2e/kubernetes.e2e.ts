@@ -1,212 +1,186 @@
-// The kubernetes target's manifests on a real API server (etcd, kube-apiserver, controller
-// manager, scheduler) with kwok nodes: applied as the component computes them, read back
-// through the API, admitted under Pod Security "restricted", rolled out and updated.
+// End to end on the kubernetes target: the program with `target: kubernetes`, run by the real
+// Pulumi engine against the test bed's API server (kwok nodes), Docker Engine and authenticated
+// registry. The tests are the steps of one stack's life and run in order: each starts from the
+// state the one before left.
 import * as assert from "assert";
 import * as crypto from "crypto";
-import { execFileSync } from "child_process";
-import { setTimeout as sleep } from "timers/promises";
+import * as fs from "fs";
+import { Stack } from "@pulumi/pulumi/automation";
 
 import {
-    FlaskAppSettings,
-    deploymentManifest,
-    envSecretManifest,
-    namespaceManifest,
-    pullSecretManifest,
-    resolveSettings,
-    serviceManifest,
-} from "../../components";
-import { promiseOf } from "../promiseOf";
+    EngineTranscript,
+    ProjectCopy,
+    changes,
+    configureStack,
+    kubectlJson,
+    newStack,
+    secretForms,
+    setConfig,
+    storedState,
+    testBed,
+} from "./harness";
+import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
-describe("the kubernetes manifests, on a real API server", function () {
-    this.timeout(5 * 60 * 1000);
+describe("kubernetes target, end to end", function () {
+    if (!pluginsInstalled(this, nodejsLanguage, dockerProvider, kubernetesProvider)) return;
+    this.timeout(20 * 60 * 1000);
 
-    const kubeconfig = process.env.FLASKAPP_E2E_KUBECONFIG;
-    if (!kubeconfig) {
-        throw new Error("FLASKAPP_E2E_KUBECONFIG is not set: run the suite through scripts/e2e.sh");
-    }
-    const kubectl = (args: string[], input?: string): string =>
-        execFileSync("kubectl", ["--kubeconfig", kubeconfig, ...args], {
-            encoding: "utf8",
-            input,
-            stdio: ["pipe", "pipe", "pipe"],
-        }).trim();
-    // The component's Pulumi resource classes set apiVersion and kind; kubectl needs them inline.
-    const apply = async (apiVersion: string, kind: string, manifest: object) =>
-        kubectl(
-            ["apply", "--validate=strict", "-f", "-"],
-            JSON.stringify({ apiVersion, kind, ...(await promiseOf(manifest)) }),
-        );
-    const getJson = (...args: string[]) => JSON.parse(kubectl(["get", ...args, "-o", "json"]));
-
+    const bed = testBed();
     const namespace = `e2e-${crypto.randomBytes(3).toString("hex")}`;
-    const repository = "127.0.0.1:5000/e2e/web";
-    const digest = (fill: string) => `${repository}@sha256:${fill.repeat(64)}`;
-    const settingsFor = (replicas: number): FlaskAppSettings =>
-        resolveSettings("web", {
-            target: "kubernetes",
-            image: { repository },
-            registry: { username: "ci", password: "hunter2" },
-            secretEnv: { API_KEY: "s3cret" },
-            kubernetes: { namespace, createNamespace: true, replicas },
-        });
-    const settings = settingsFor(2);
-    const envSecretName = "web-env-e2e";
+    const repository = `e2e/flask-app-${crypto.randomBytes(3).toString("hex")}`;
+    const apiKeys = ["first-" + crypto.randomBytes(8).toString("hex")];
+    const rotatedPassword = crypto.randomBytes(12).toString("hex");
+    const kubeconfig = fs.readFileSync(bed.kubeconfig, "utf8");
+    const transcript = new EngineTranscript();
+    let project: ProjectCopy;
+    let stack: Stack;
 
-    async function applyDeployment(s: FlaskAppSettings, imageRef: string) {
-        await apply(
-            "apps/v1",
-            "Deployment",
-            deploymentManifest(s, {
-                namespace,
-                imageRef,
-                pullSecretName: `${s.name}-registry`,
-                envSecretName,
-            }),
+    const get = (...args: string[]) => kubectlJson(bed, "-n", namespace, ...args);
+    const deployment = () => get("deployment", "flask-app");
+    /** The ReplicaSets of the app, by name, with their replica counts. */
+    const replicaSets = (): Record<string, number> =>
+        Object.fromEntries(
+            get("replicasets", "-l", "app.kubernetes.io/instance=flask-app").items.map(
+                (rs: { metadata: { name: string }; spec: { replicas: number } }) => [
+                    rs.metadata.name,
+                    rs.spec.replicas,
+                ],
+            ),
         );
-        kubectl(["rollout", "status", "deployment/web", "-n", namespace, "--timeout=120s"]);
+    const setApiKey = (value: string) =>
+        stack.setConfig("flask-app:secretEnv.API_KEY", { value, secret: true }, true);
+    async function up() {
+        const warned = transcript.warnings.length;
+        const result = await stack.up(transcript.opts);
+        assert.deepStrictEqual(
+            transcript.warnings.slice(warned),
+            [],
+            "an up that did nothing wrong warns of nothing",
+        );
+        return { changed: changes(result.summary.resourceChanges), outputs: result.outputs };
     }
-    const replicaSets = () =>
-        getJson("replicasets", "-n", namespace, "-l", "app.kubernetes.io/instance=web").items as {
-            metadata: { name: string };
-            spec: { replicas: number; template: { spec: { containers: { image: string }[] } } };
-        }[];
 
     before(async () => {
-        await apply("v1", "Namespace", namespaceManifest(settings));
-        await apply("v1", "Secret", pullSecretManifest(settings, namespace));
-        const envSecret = envSecretManifest(settings, namespace);
-        await apply("v1", "Secret", {
-            ...envSecret,
-            metadata: { ...envSecret.metadata, name: envSecretName },
+        project = new ProjectCopy("flaskapp-e2e-k8s");
+        stack = await newStack(project, "k8s");
+        await configureStack(stack, bed, repository, {
+            target: "kubernetes",
+            namespace,
+            createNamespace: true,
+            replicas: 2,
         });
-        await apply("v1", "Service", serviceManifest(settings, namespace));
-        await applyDeployment(settings, digest("1"));
+        await stack.setConfig("flask-app:kubeconfig", { value: kubeconfig, secret: true });
+        await setApiKey(apiKeys[0]);
     });
 
-    after(() => {
-        kubectl(["delete", "namespace", namespace, "--wait=false", "--ignore-not-found"]);
-    });
-
-    it('enforces Pod Security "restricted" in the namespace, and admits the app\'s pods', () => {
-        const labels = getJson("namespace", namespace).metadata.labels;
-        assert.strictEqual(labels["pod-security.kubernetes.io/enforce"], "restricted");
-        assert.throws(
-            () =>
-                kubectl([
-                    "run",
-                    "unhardened",
-                    "-n",
-                    namespace,
-                    "--image",
-                    digest("2"),
-                    "--restart=Never",
-                ]),
-            /violates PodSecurity "restricted:latest"/,
-        );
-        const pods = getJson("pods", "-n", namespace, "-l", "app.kubernetes.io/instance=web").items;
-        assert.strictEqual(pods.length, 2);
-    });
-
-    it("makes the Deployment Available with the requested replicas", () => {
-        const deployment = getJson("deployment", "web", "-n", namespace);
-        assert.strictEqual(deployment.status.availableReplicas, 2);
-        const available = deployment.status.conditions.find(
-            (c: { type: string }) => c.type === "Available",
-        );
-        assert.strictEqual(available.status, "True");
-    });
-
-    it("stores the digest, limits, probes and securityContext that were sent", () => {
-        const pod = getJson("deployment", "web", "-n", namespace).spec.template.spec;
-        const [container] = pod.containers;
-        assert.strictEqual(container.image, digest("1"));
-        assert.deepStrictEqual(container.resources, {
-            requests: { cpu: "100m", memory: "128Mi" },
-            limits: { cpu: "500m", memory: "256Mi" },
-        });
-        for (const [probe, period, failures] of [
-            ["startupProbe", 2, 30],
-            ["readinessProbe", 5, 3],
-            ["livenessProbe", 10, 3],
-        ] as const) {
-            assert.deepStrictEqual(container[probe].httpGet, {
-                path: "/healthz",
-                port: "http",
-                scheme: "HTTP",
-            });
-            assert.strictEqual(container[probe].periodSeconds, period);
-            assert.strictEqual(container[probe].failureThreshold, failures);
+    after(async () => {
+        try {
+            await stack?.destroy();
+            await stack?.workspace.removeStack(stack.name);
+        } finally {
+            project?.remove();
         }
-        assert.deepStrictEqual(container.securityContext, {
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            runAsNonRoot: true,
-            capabilities: { drop: ["ALL"] },
-            seccompProfile: { type: "RuntimeDefault" },
-        });
-        assert.deepStrictEqual(pod.securityContext, {
-            runAsNonRoot: true,
-            runAsUser: 10001,
-            runAsGroup: 10001,
-            fsGroup: 10001,
-            seccompProfile: { type: "RuntimeDefault" },
-        });
-        assert.deepStrictEqual(pod.imagePullSecrets, [{ name: "web-registry" }]);
-        assert.deepStrictEqual(
-            container.env.find((e: { name: string }) => e.name === "API_KEY").valueFrom,
-            { secretKeyRef: { name: envSecretName, key: "API_KEY" } },
-        );
     });
 
-    it("keeps the pull Secret's payload a valid docker config for the registry", () => {
-        const secret = getJson("secret", "web-registry", "-n", namespace);
-        assert.strictEqual(secret.type, "kubernetes.io/dockerconfigjson");
-        const config = JSON.parse(
-            Buffer.from(secret.data[".dockerconfigjson"], "base64").toString(),
-        );
-        assert.deepStrictEqual(Object.keys(config.auths), ["127.0.0.1:5000"]);
+    it("creates the namespace, Secrets, Deployment and Service, running the pushed digest", async () => {
+        const { outputs } = await up();
+        assert.strictEqual(outputs.url.value, `http://flask-app.${namespace}.svc.cluster.local:80`);
+        const ns = kubectlJson(bed, "namespace", namespace);
+        assert.strictEqual(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
+
+        const live = deployment();
+        const [container] = live.spec.template.spec.containers;
+        assert.strictEqual(container.image, outputs.imageRef.value);
+        assert.match(container.image, new RegExp(`^${bed.registry}/${repository}@sha256:`));
+        assert.strictEqual(live.status.availableReplicas, 2);
+        assert.deepStrictEqual(live.spec.template.spec.imagePullSecrets, [
+            { name: "flask-app-registry" },
+        ]);
+        const apiKey = container.env.find((e: { name: string }) => e.name === "API_KEY");
+        const envSecret = get("secret", apiKey.valueFrom.secretKeyRef.name);
+        assert.strictEqual(Buffer.from(envSecret.data.API_KEY, "base64").toString(), apiKeys[0]);
+
+        const pull = get("secret", "flask-app-registry");
+        const auths = JSON.parse(Buffer.from(pull.data[".dockerconfigjson"], "base64").toString());
+        assert.strictEqual(auths.auths[bed.registry].password, bed.password);
+        assert.strictEqual(get("service", "flask-app").spec.ports[0].targetPort, "http");
     });
 
-    it("routes the Service to every ready pod", async () => {
-        for (let i = 0; i < 30; i++) {
-            const slices = getJson(
-                "endpointslices",
-                "-n",
-                namespace,
-                "-l",
-                "kubernetes.io/service-name=web",
-            );
-            const ready = slices.items
-                .flatMap(
-                    (s: { endpoints?: { conditions: { ready: boolean } }[] }) => s.endpoints ?? [],
-                )
-                .filter((e: { conditions: { ready: boolean } }) => e.conditions.ready);
-            if (ready.length === 2) return;
-            await sleep(1000);
-        }
-        assert.fail("the Service never had 2 ready endpoints");
+    it("previews no change straight after up", async () => {
+        const preview = await stack.preview(transcript.opts);
+        assert.deepStrictEqual(changes(preview.changeSummary), {});
     });
 
-    it("rolls a new digest out as a new ReplicaSet and scales the old one to 0", async () => {
-        await applyDeployment(settings, digest("3"));
-        const sets = replicaSets();
-        assert.strictEqual(sets.length, 2);
-        const byImage = (fill: string) =>
-            sets.find((rs) => rs.spec.template.spec.containers[0].image === digest(fill));
-        assert.strictEqual(byImage("1")?.spec.replicas, 0);
-        assert.strictEqual(byImage("3")?.spec.replicas, 2);
+    it("rolls out a new ReplicaSet after a one-line app change, scaling the old one to 0", async () => {
+        const before = replicaSets();
+        project.editApp("flask_app/__init__.py", '"Hello from Flask!"', '"Hello again!"');
+        const { changed } = await up();
+        assert.deepStrictEqual(changed, { update: 2 }, "the image and the Deployment");
+        const after = replicaSets();
+        const added = Object.keys(after).filter((name) => !(name in before));
+        assert.strictEqual(added.length, 1);
+        assert.strictEqual(after[added[0]], 2);
+        for (const name of Object.keys(before)) assert.strictEqual(after[name], 0);
     });
 
     it("changes replicas in place, without a new ReplicaSet", async () => {
-        const before = replicaSets()
-            .map((rs) => rs.metadata.name)
-            .sort();
-        await applyDeployment(settingsFor(3), digest("3"));
-        const after = replicaSets();
-        assert.deepStrictEqual(after.map((rs) => rs.metadata.name).sort(), before);
-        assert.strictEqual(
-            getJson("deployment", "web", "-n", namespace).status.availableReplicas,
-            3,
-        );
+        const before = Object.keys(replicaSets()).sort();
+        await setConfig(stack, { replicas: 3 });
+        const { changed } = await up();
+        assert.deepStrictEqual(changed, { update: 1 });
+        assert.deepStrictEqual(Object.keys(replicaSets()).sort(), before);
+        assert.strictEqual(deployment().status.availableReplicas, 3);
+    });
+
+    it("rolls the pods when a secret env value changes", async () => {
+        const before = Object.keys(replicaSets());
+        apiKeys.push("second-" + crypto.randomBytes(8).toString("hex"));
+        await setApiKey(apiKeys[1]);
+        await up();
+        const added = Object.keys(replicaSets()).filter((name) => !before.includes(name));
+        assert.strictEqual(added.length, 1, "a new ReplicaSet for the new env Secret");
+    });
+
+    it("does not roll the pods when the registry password rotates", async () => {
+        const before = replicaSets();
+        await stack.setConfig("flask-app:registryPassword", {
+            value: rotatedPassword,
+            secret: true,
+        });
+        const { changed } = await up();
+        // The provider replaces a Secret whose data changes; nothing that uses it follows.
+        assert.deepStrictEqual(changed, { replace: 1 }, "the pull Secret alone");
+        assert.deepStrictEqual(replicaSets(), before);
+        const pull = get("secret", "flask-app-registry");
+        const auths = JSON.parse(Buffer.from(pull.data[".dockerconfigjson"], "base64").toString());
+        assert.strictEqual(auths.auths[bed.registry].password, rotatedPassword);
+    });
+
+    it("keeps the kubeconfig, passwords and secret env out of stored state and engine logs", () => {
+        const secrets: [string, string][] = [
+            ["the kubeconfig", kubeconfig],
+            ...secretForms(bed.username, bed.password).map((s): [string, string] => [
+                "the registry password",
+                s,
+            ]),
+            ...secretForms(bed.username, rotatedPassword).map((s): [string, string] => [
+                "the rotated password",
+                s,
+            ]),
+            ...apiKeys.map((s): [string, string] => ["a secretEnv value", s]),
+        ];
+        for (const [where, text] of [
+            ["stored state", storedState(project, stack)],
+            ["engine logs", transcript.text],
+        ]) {
+            for (const [what, secret] of secrets) {
+                assert.ok(!text.includes(secret), `${what} is in the ${where}`);
+            }
+        }
+    });
+
+    it("leaves nothing behind after destroy, the namespace included", async () => {
+        await stack.destroy(transcript.opts);
+        assert.throws(() => kubectlJson(bed, "namespace", namespace), /NotFound|not found/);
     });
 });
