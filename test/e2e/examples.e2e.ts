@@ -1,0 +1,128 @@
+// The consumer stack in examples/consumer, with this project installed as a package the way
+// another team installs it (a packed tarball, its own node_modules): one app per target in one
+// stack, on the real engine, Docker Engine, registry and the test bed's cluster. The tests are
+// the steps of one stack's life and run in order.
+import * as assert from "assert";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { execFileSync } from "child_process";
+import { Stack } from "@pulumi/pulumi/automation";
+
+import {
+    ProjectCopy,
+    changes,
+    docker,
+    freePort,
+    httpGet,
+    kubectlJson,
+    newStack,
+    repoRoot,
+    testBed,
+} from "./harness";
+import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
+
+describe("the example consumer stack, with the package installed from its tarball", function () {
+    if (!pluginsInstalled(this, nodejsLanguage, dockerProvider, kubernetesProvider)) return;
+    this.timeout(20 * 60 * 1000);
+
+    const bed = testBed();
+    const namespace = `e2e-consumer-${crypto.randomBytes(3).toString("hex")}`;
+    let project: ProjectCopy;
+    let stack: Stack;
+    let hostPort: number;
+
+    before(async () => {
+        const packDir = fs.mkdtempSync(path.join(os.tmpdir(), "flaskapp-pack-"));
+        const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", packDir], {
+            cwd: repoRoot,
+            encoding: "utf8",
+        }).trim();
+        project = new ProjectCopy(
+            "flaskapp-e2e-consumer",
+            path.join(repoRoot, "examples", "consumer"),
+            {
+                ownDependencies: true,
+            },
+        );
+        execFileSync(
+            "npm",
+            ["install", "--no-audit", "--no-fund", "--prefer-offline", path.join(packDir, tarball)],
+            { cwd: project.dir, stdio: "ignore" },
+        );
+        fs.rmSync(packDir, { recursive: true, force: true });
+
+        stack = await newStack(project, "consumer");
+        hostPort = await freePort();
+        const key = (name: string) => `flask-app-consumer:${name}`;
+        await stack.setAllConfig({
+            [key("imageRepository")]: {
+                value: `${bed.registry}/e2e/consumer-${crypto.randomBytes(3).toString("hex")}`,
+            },
+            [key("registryUsername")]: { value: bed.username },
+            [key("registryPassword")]: { value: bed.password, secret: true },
+            [key("hostPort")]: { value: String(hostPort) },
+            [key("namespace")]: { value: namespace },
+            [key("kubeconfig")]: { value: fs.readFileSync(bed.kubeconfig, "utf8"), secret: true },
+        });
+        // An object key is set one path at a time.
+        const buildArgs = {
+            BASE_IMAGE: bed.baseImage,
+            PIP_INDEX_URL: bed.pipIndexUrl,
+            PIP_TRUSTED_HOST: bed.pipTrustedHost,
+        };
+        for (const [arg, value] of Object.entries(buildArgs)) {
+            if (value) await stack.setConfig(key(`buildArgs.${arg}`), { value }, true);
+        }
+    });
+
+    after(async () => {
+        try {
+            await stack?.destroy();
+            await stack?.workspace.removeStack(stack.name);
+        } finally {
+            project?.remove();
+        }
+    });
+
+    it("imports the package from its own node_modules, not from this checkout", () => {
+        const installed = path.join(project.dir, "node_modules", "@flaskapp", "pulumi-flask");
+        assert.ok(!fs.lstatSync(installed).isSymbolicLink());
+        assert.ok(fs.existsSync(path.join(installed, "bin", "components", "index.js")));
+        assert.ok(fs.existsSync(path.join(installed, "app", "Dockerfile")));
+    });
+
+    it("runs both apps: the container answers and the Deployment is Available", async () => {
+        const result = await stack.up();
+        const webUrl = result.outputs.webUrl.value;
+        assert.strictEqual(webUrl, `http://127.0.0.1:${hostPort}`);
+        assert.deepStrictEqual(JSON.parse((await httpGet(webUrl + "/")).body), {
+            message: "Hello from the web app",
+        });
+        const deployment = kubectlJson(bed, "-n", namespace, "deployment", "api");
+        assert.strictEqual(deployment.status.availableReplicas, 2);
+        assert.strictEqual(
+            deployment.spec.template.spec.containers[0].image,
+            result.outputs.apiImage.value,
+        );
+        assert.strictEqual(
+            kubectlJson(bed, "-n", namespace, "service", "api").spec.type,
+            "NodePort",
+        );
+    });
+
+    it("previews no change straight after up", async () => {
+        const preview = await stack.preview();
+        assert.deepStrictEqual(changes(preview.changeSummary), {});
+    });
+
+    it("destroys both apps", async () => {
+        await stack.destroy();
+        assert.strictEqual(
+            docker("ps", "--all", "--quiet", "--filter", "name=^/web-container"),
+            "",
+        );
+        assert.throws(() => kubectlJson(bed, "namespace", namespace), /NotFound|not found/);
+    });
+});
