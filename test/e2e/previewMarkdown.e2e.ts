@@ -1,49 +1,87 @@
-// The preview renderer on the real Pulumi engine, against a fixture program whose resource needs
-// no provider plugin beyond Node.js: no change says so; a config change names the property.
+// The pull-request preview (`npm run preview:md`) of the component's own stack, on the real
+// Pulumi engine and the test bed's cluster: no change says so; a CPU limit change names the
+// Deployment's changed property; no secret value ever reaches the Markdown. The tests run in
+// order on one stack.
 import * as assert from "assert";
 import * as crypto from "crypto";
-import * as path from "path";
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import * as fs from "fs";
+import { execFileSync } from "child_process";
+import { Stack } from "@pulumi/pulumi/automation";
 
-import { previewMarkdown } from "../../tools/previewMarkdown";
-import { ProjectCopy } from "./harness";
+import { ProjectCopy, configureStack, newStack, secretForms, setConfig, testBed } from "./harness";
+import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
-describe("preview as Markdown, on the real Pulumi engine", function () {
-    this.timeout(5 * 60 * 1000);
+describe("preview as Markdown, on the component's own stack", function () {
+    if (!pluginsInstalled(this, nodejsLanguage, dockerProvider, kubernetesProvider)) return;
+    this.timeout(10 * 60 * 1000);
 
-    let program: ProjectCopy;
+    const bed = testBed();
+    const namespace = `e2e-md-${crypto.randomBytes(3).toString("hex")}`;
+    const apiKey = crypto.randomBytes(12).toString("hex");
+    let project: ProjectCopy;
     let stack: Stack;
-    // previewMarkdown, like the pulumi CLI, takes the backend and passphrase from the environment.
-    const saved = { ...process.env };
+
+    /** `npm run preview:md` as a user runs it, with the stack's backend and passphrase. */
+    const previewMarkdown = () =>
+        execFileSync("npm", ["run", "--silent", "preview:md", "--", "--stack", stack.name], {
+            cwd: project.dir,
+            env: { ...process.env, ...stack.workspace.envVars },
+            encoding: "utf8",
+        });
+    const assertNoSecret = (markdown: string) => {
+        for (const secret of [...secretForms(bed.username, bed.password), apiKey]) {
+            assert.ok(!markdown.includes(secret), "a secret value is in the Markdown");
+        }
+    };
 
     before(async () => {
-        program = new ProjectCopy("flaskapp-preview", path.join(__dirname, "fixtures", "preview"));
-        process.env.PULUMI_BACKEND_URL = `file://${program.stateDir}`;
-        process.env.PULUMI_CONFIG_PASSPHRASE = crypto.randomBytes(16).toString("hex");
-        stack = await LocalWorkspace.createStack({ stackName: "preview", workDir: program.dir });
+        project = new ProjectCopy("flaskapp-e2e-md");
+        stack = await newStack(project, "md");
+        await configureStack(
+            stack,
+            bed,
+            `e2e/flask-app-md-${crypto.randomBytes(3).toString("hex")}`,
+            {
+                target: "kubernetes",
+                namespace,
+                createNamespace: true,
+            },
+        );
+        await stack.setConfig("flask-app:kubeconfig", {
+            value: fs.readFileSync(bed.kubeconfig, "utf8"),
+            secret: true,
+        });
+        await stack.setConfig("flask-app:secretEnv.API_KEY", { value: apiKey, secret: true }, true);
         await stack.up();
     });
 
     after(async () => {
-        await stack?.destroy();
-        program?.remove();
-        process.env = saved;
+        try {
+            await stack?.destroy();
+            await stack?.workspace.removeStack(stack.name);
+        } finally {
+            project?.remove();
+        }
     });
 
-    it("says there is no change straight after an up", async () => {
-        assert.strictEqual(
-            await previewMarkdown("preview", stack.workspace.workDir),
-            "### `pulumi preview` of stack `preview`\n\n**No changes.** 3 resources unchanged.\n",
-        );
-    });
-
-    it("names the changed property after a config change", async () => {
-        await stack.setConfig("preview-fixture:greeting", { value: "hi" });
-        const markdown = await previewMarkdown("preview", stack.workspace.workDir);
-        assert.match(markdown, /\*\*1 to update\*\*, 2 unchanged\./);
+    it("says there is no change straight after an up", () => {
+        const markdown = previewMarkdown();
         assert.match(
             markdown,
-            /\| update \| `greeting` \| `pulumi-nodejs:dynamic:Resource` \| `text` \|/,
+            /^### `pulumi preview` of stack `md-[0-9a-f]+`\n\n\*\*No changes\.\*\* \d+ resources unchanged\.\n$/,
         );
+        assertNoSecret(markdown);
+    });
+
+    it("names the Deployment's changed property after a CPU limit change, and no value", async () => {
+        await setConfig(stack, { cpuLimit: "750m" });
+        const markdown = previewMarkdown();
+        assert.match(markdown, /\*\*1 to update\*\*, \d+ unchanged\./);
+        assert.match(
+            markdown,
+            /\| update \| `flask-app-deployment` \| `kubernetes:apps\/v1:Deployment` \| `spec\.template\.spec\.containers\[0\]\.resources\.limits\.cpu` \|/,
+        );
+        assert.doesNotMatch(markdown, /750m|500m/, "values are never shown");
+        assertNoSecret(markdown);
     });
 });
