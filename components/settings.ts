@@ -5,14 +5,32 @@ import * as pulumi from "@pulumi/pulumi";
 import { isCpuQuantity, isMemoryQuantity, parseQuantity } from "./quantity";
 import { splitRepository } from "./imageReference";
 
-export const deployTargets = ["docker", "kubernetes"] as const;
-export type DeployTarget = (typeof deployTargets)[number];
+// Each choice is a named `as const` object: the one form of enum the component package's schema
+// inference accepts (provider/), and an array of its values for the checks.
 
-export const restartPolicies = ["no", "on-failure", "always", "unless-stopped"] as const;
-export type RestartPolicy = (typeof restartPolicies)[number];
+/** Where the app runs. */
+export const DeployTarget = { Docker: "docker", Kubernetes: "kubernetes" } as const;
+export type DeployTarget = (typeof DeployTarget)[keyof typeof DeployTarget];
+export const deployTargets: readonly DeployTarget[] = Object.values(DeployTarget);
 
-export const serviceTypes = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
-export type ServiceType = (typeof serviceTypes)[number];
+/** Docker's restart policy for the container. */
+export const RestartPolicy = {
+    No: "no",
+    OnFailure: "on-failure",
+    Always: "always",
+    UnlessStopped: "unless-stopped",
+} as const;
+export type RestartPolicy = (typeof RestartPolicy)[keyof typeof RestartPolicy];
+export const restartPolicies: readonly RestartPolicy[] = Object.values(RestartPolicy);
+
+/** How the Kubernetes Service is exposed. */
+export const ServiceType = {
+    ClusterIP: "ClusterIP",
+    NodePort: "NodePort",
+    LoadBalancer: "LoadBalancer",
+} as const;
+export type ServiceType = (typeof ServiceType)[keyof typeof ServiceType];
+export const serviceTypes: readonly ServiceType[] = Object.values(ServiceType);
 
 /** The image that the component builds from the app folder and pushes. */
 export interface ImageArgs {
