@@ -1,0 +1,95 @@
+// The policy pack in policy/ during a real `pulumi preview --policy-pack policy`: the project's
+// own stacks pass it, and a config that breaks a rule fails the preview with the rule's message.
+import * as assert from "assert";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { Stack } from "@pulumi/pulumi/automation";
+
+import { ProjectCopy, configureStack, newStack, repoRoot, testBed } from "./harness";
+import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
+
+describe("the policy pack, during a real preview", function () {
+    if (!pluginsInstalled(this, nodejsLanguage, dockerProvider, kubernetesProvider)) return;
+    this.timeout(10 * 60 * 1000);
+
+    const bed = testBed();
+    let project: ProjectCopy;
+    let stack: Stack;
+
+    const preview = () => stack.preview({ policyPacks: [path.join(project.dir, "policy")] });
+    /** The settings a stack file of the project holds, without the project's prefix. */
+    const stackFile = (name: string): Record<string, string> => {
+        const file = yaml.load(
+            fs.readFileSync(path.join(repoRoot, `Pulumi.${name}.yaml`), "utf8"),
+        ) as { config: Record<string, unknown> };
+        return Object.fromEntries(
+            Object.entries(file.config).map(([k, v]) => [k.replace(/^flask-app:/, ""), String(v)]),
+        );
+    };
+    /** A stack with `settings`, building and pushing through the test bed. */
+    async function useSettings(settings: Record<string, string>) {
+        for (const key of Object.keys(await stack.getAllConfig())) await stack.removeConfig(key);
+        // The test bed's registry stands in for the stack file's.
+        const rest = Object.fromEntries(
+            Object.entries(settings).filter(([key]) => key !== "imageRepository"),
+        );
+        await configureStack(
+            stack,
+            bed,
+            `e2e/policy-${crypto.randomBytes(3).toString("hex")}`,
+            rest,
+        );
+        if (settings.target === "kubernetes") {
+            await stack.setConfig("flask-app:kubeconfig", {
+                value: fs.readFileSync(bed.kubeconfig, "utf8"),
+                secret: true,
+            });
+        }
+    }
+
+    before(async () => {
+        project = new ProjectCopy("flaskapp-e2e-policy");
+        fs.cpSync(path.join(repoRoot, "policy"), path.join(project.dir, "policy"), {
+            recursive: true,
+        });
+        stack = await newStack(project, "policy");
+    });
+
+    after(async () => {
+        await stack?.workspace.removeStack(stack.name);
+        project?.remove();
+    });
+
+    for (const name of ["dev", "staging"]) {
+        it(`passes the ${name} stack's settings`, async () => {
+            await useSettings(stackFile(name));
+            const result = await preview();
+            assert.doesNotMatch(result.stdout, /\[mandatory\]/);
+            // On a new stack the image's digest is not known yet: the policy SDK then reports
+            // that the rule waits for `up`, and nothing else.
+            const advisories = result.stdout.split("\n").filter((l) => l.includes("[advisory]"));
+            for (const line of advisories) assert.match(line, /pinned-images/);
+            assert.doesNotMatch(
+                result.stdout.replace(
+                    /can't run policy 'pinned-images'[^\n]*during preview[^\n]*/g,
+                    "",
+                ),
+                /can't run policy/,
+            );
+        });
+    }
+
+    it("fails a docker port published on 0.0.0.0 with the rule's message", async () => {
+        await useSettings({ ...stackFile("dev"), hostAddress: "0.0.0.0" });
+        await assert.rejects(preview(), (err: Error) => {
+            assert.match(err.message, /docker-ports-on-loopback/);
+            assert.match(
+                err.message,
+                /port 8000 is published on 0\.0\.0\.0:8080; publish it on 127\.0\.0\.1 or allow the address/,
+            );
+            return true;
+        });
+    });
+});
