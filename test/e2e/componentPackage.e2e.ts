@@ -24,7 +24,7 @@ import {
     storedState,
     testBed,
 } from "./harness";
-import { Plugin, dockerProvider, pluginsInstalled, yamlLanguage } from "./plugins";
+import { Plugin, dockerProvider, nodejsLanguage, pluginsInstalled, yamlLanguage } from "./plugins";
 
 const providerDir = path.join(repoRoot, "provider");
 const pythonLanguage: Plugin = { kind: "language", name: "python" };
@@ -73,7 +73,7 @@ function buildArgs(bed: TestBed): Record<string, string> {
 
 function describeConsumer({ example, language, greeting }: Consumer): void {
     describe(`the component package in the ${example} program of examples/${example}`, function () {
-        if (!pluginsInstalled(this, dockerProvider, language)) return;
+        if (!pluginsInstalled(this, nodejsLanguage, dockerProvider, language)) return;
         this.timeout(20 * 60 * 1000);
 
         const bed = testBed();
