@@ -22,6 +22,23 @@ export function selectorLabels(settings: FlaskAppSettings): Record<string, strin
     };
 }
 
+/**
+ * Seconds a Kubernetes pod keeps serving after it is marked for deletion, before SIGTERM: the
+ * endpoints controller and every kube-proxy need that long to stop sending it new connections.
+ */
+export const preStopSleepSeconds = 5;
+
+/** Seconds allowed, past the drain of in-flight requests, for the server's processes to exit. */
+export const shutdownMarginSeconds = 5;
+
+/**
+ * Seconds from SIGTERM until the runtime may kill the app: the server drains in-flight requests
+ * for at most `requestTimeoutSeconds` (WEB_GRACEFUL_TIMEOUT defaults to WEB_TIMEOUT), then exits.
+ */
+export function stopTimeoutSeconds(settings: FlaskAppSettings): number {
+    return settings.requestTimeoutSeconds + shutdownMarginSeconds;
+}
+
 /** Environment the component sets itself: gunicorn's settings. */
 export function runtimeEnv(settings: FlaskAppSettings): Record<string, string> {
     return {

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
 
 import { dockerCpus, dockerMemoryMiB } from "./quantity";
-import { appUid, runtimeEnv, standardLabels } from "./common";
+import { appUid, runtimeEnv, standardLabels, stopTimeoutSeconds } from "./common";
 import { FlaskAppSettings } from "./settings";
 
 /** The URL that reaches a port published on `hostAddress`, from this host. */
@@ -61,6 +61,11 @@ export function containerArgs(
             startPeriod: "10s",
             retries: 3,
         },
+        // `docker stop` (and a daemon restart) gives the server time to drain its requests.
+        stopTimeout: stopTimeoutSeconds(settings),
+        // Without it the provider removes the container with force, a SIGKILL that cuts off the
+        // requests in flight when `pulumi up` replaces it or `pulumi destroy` removes it.
+        destroyGraceSeconds: stopTimeoutSeconds(settings),
         // `pulumi up` fails, rather than reports success, when the app never becomes healthy.
         wait: true,
         waitTimeout: target.healthyTimeoutSeconds,

@@ -1,7 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 
-import { appUid, runtimeEnv, selectorLabels, standardLabels } from "./common";
+import {
+    appUid,
+    preStopSleepSeconds,
+    runtimeEnv,
+    selectorLabels,
+    standardLabels,
+    stopTimeoutSeconds,
+} from "./common";
 import { FlaskAppSettings } from "./settings";
 
 type Input<T> = pulumi.Input<T>;
@@ -121,11 +128,20 @@ export function deploymentManifest(
         spec: {
             replicas: kubernetes.replicas,
             selector: { matchLabels: selectorLabels(settings) },
+            // Full capacity throughout a rollout: an old pod goes only once a new one is Ready.
             strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
             template: {
                 metadata: { labels },
                 spec: {
                     automountServiceAccountToken: false,
+                    // The preStop sleep, then the server's drain, then its exit; SIGKILL only after.
+                    terminationGracePeriodSeconds:
+                        preStopSleepSeconds + stopTimeoutSeconds(settings),
+                    nodeSelector: isEmpty(kubernetes.nodeSelector)
+                        ? undefined
+                        : kubernetes.nodeSelector,
+                    tolerations:
+                        kubernetes.tolerations.length === 0 ? undefined : kubernetes.tolerations,
                     enableServiceLinks: false,
                     imagePullSecrets:
                         refs.pullSecretName === undefined
@@ -162,6 +178,11 @@ export function deploymentManifest(
                             startupProbe: probe(2, 30),
                             readinessProbe: probe(5, 3),
                             livenessProbe: probe(10, 3),
+                            // A terminating pod leaves the Service's endpoints at once, but
+                            // kube-proxies and load balancers learn it a little later: keep
+                            // serving until they have, then take SIGTERM. The kubelet's own sleep
+                            // action: the image needs no shell or sleep binary.
+                            lifecycle: { preStop: { sleep: { seconds: preStopSleepSeconds } } },
                             securityContext: {
                                 allowPrivilegeEscalation: false,
                                 readOnlyRootFilesystem: true,
@@ -177,6 +198,10 @@ export function deploymentManifest(
             },
         },
     };
+}
+
+function isEmpty(value: object): boolean {
+    return Object.keys(value).length === 0;
 }
 
 /** The Service in front of the pods. */

@@ -32,6 +32,34 @@ export const ServiceType = {
 export type ServiceType = (typeof ServiceType)[keyof typeof ServiceType];
 export const serviceTypes: readonly ServiceType[] = Object.values(ServiceType);
 
+/** How a toleration matches a taint. */
+export const TolerationOperator = { Equal: "Equal", Exists: "Exists" } as const;
+export type TolerationOperator = (typeof TolerationOperator)[keyof typeof TolerationOperator];
+export const tolerationOperators: readonly TolerationOperator[] = Object.values(TolerationOperator);
+
+/** The effect of a taint a toleration matches. */
+export const TaintEffect = {
+    NoSchedule: "NoSchedule",
+    PreferNoSchedule: "PreferNoSchedule",
+    NoExecute: "NoExecute",
+} as const;
+export type TaintEffect = (typeof TaintEffect)[keyof typeof TaintEffect];
+export const taintEffects: readonly TaintEffect[] = Object.values(TaintEffect);
+
+/** A Kubernetes toleration: lets the pods run on nodes with a matching taint. */
+export interface Toleration {
+    /** Taint key to match. Required unless `operator` is `"Exists"` (then empty matches every taint). */
+    readonly key?: string;
+    /** `"Equal"` (key and value match) or `"Exists"` (the key alone). Default `"Equal"`. */
+    readonly operator?: TolerationOperator;
+    /** Taint value to match with `"Equal"`. Conflicts with `"Exists"`. */
+    readonly value?: string;
+    /** Taint effect to match: `NoSchedule`, `PreferNoSchedule` or `NoExecute`. Default every effect. */
+    readonly effect?: TaintEffect;
+    /** Seconds a `NoExecute` taint is tolerated before eviction. Default forever. Only with `NoExecute`. */
+    readonly tolerationSeconds?: number;
+}
+
 /** The image that the component builds from the app folder and pushes. */
 export interface ImageArgs {
     /**
@@ -108,6 +136,10 @@ export interface KubernetesTargetArgs {
     readonly kubeconfig?: pulumi.Input<string>;
     /** Seconds `pulumi up` waits for the Deployment and Service to become ready. Default `300`. */
     readonly awaitTimeoutSeconds?: number;
+    /** Node labels a node must carry to run the pods, e.g. `{ "pool": "web" }`. Default none. */
+    readonly nodeSelector?: Record<string, string>;
+    /** Taints the pods tolerate, so that they may run on nodes reserved by them. Default none. */
+    readonly tolerations?: Toleration[];
 }
 
 export interface FlaskAppArgs {
@@ -198,6 +230,8 @@ export const defaults = {
         serviceType: "ClusterIP",
         servicePort: 80,
         awaitTimeoutSeconds: 300,
+        nodeSelector: {} as Record<string, string>,
+        tolerations: [] as Toleration[],
     },
 } as const;
 
@@ -237,6 +271,10 @@ export function bundledAppPath(): string {
 }
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+// A label key: an optional DNS subdomain prefix and "/", then a name of at most 63 characters.
+const labelKey =
+    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const labelValue = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const imageTag = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const platformPattern = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
@@ -438,6 +476,10 @@ export function resolveSettings(name: string, args: FlaskAppArgs): FlaskAppSetti
             );
         }
         checkPositiveInteger("kubernetes.awaitTimeoutSeconds", kubernetes.awaitTimeoutSeconds);
+        problems.push(
+            ...nodeSelectorProblems(kubernetes.nodeSelector),
+            ...tolerationProblems(kubernetes.tolerations),
+        );
     }
 
     if (problems.length > 0) throw new FlaskAppArgsError(name, problems);
@@ -463,6 +505,83 @@ export function resolveSettings(name: string, args: FlaskAppArgs): FlaskAppSetti
         docker,
         kubernetes,
     };
+}
+
+/** What is wrong with `kubernetes.nodeSelector`: each key a label key, each value a label value. */
+export function nodeSelectorProblems(nodeSelector: unknown): string[] {
+    if (typeof nodeSelector !== "object" || nodeSelector === null || Array.isArray(nodeSelector)) {
+        return [
+            `\`kubernetes.nodeSelector\` must be an object of label keys to values; got ${show(nodeSelector)}`,
+        ];
+    }
+    const problems: string[] = [];
+    for (const [key, value] of Object.entries(nodeSelector)) {
+        if (!labelKey.test(key) || key.length > 317) {
+            problems.push(
+                `\`kubernetes.nodeSelector\` keys must be label keys such as "pool" or "example.com/pool"; got ${show(key)}`,
+            );
+        }
+        if (typeof value !== "string" || !labelValue.test(value)) {
+            problems.push(
+                `\`kubernetes.nodeSelector.${key}\` must be a label value (at most 63 letters, digits, "-", "_", "."); got ${show(value)}`,
+            );
+        }
+    }
+    return problems;
+}
+
+/** What is wrong with `kubernetes.tolerations`, toleration by toleration. */
+export function tolerationProblems(tolerations: unknown): string[] {
+    if (!Array.isArray(tolerations)) {
+        return [
+            `\`kubernetes.tolerations\` must be an array of tolerations; got ${show(tolerations)}`,
+        ];
+    }
+    const known = ["key", "operator", "value", "effect", "tolerationSeconds"];
+    return tolerations.flatMap((t: Toleration, i): string[] => {
+        const at = `\`kubernetes.tolerations[${i}]\``;
+        if (typeof t !== "object" || t === null || Array.isArray(t)) {
+            return [`${at} must be an object with key, operator, value and effect; got ${show(t)}`];
+        }
+        const problems: string[] = [];
+        const fail = (ok: boolean, problem: string) => ok || problems.push(problem);
+        const unknown = Object.keys(t).filter((k) => !known.includes(k));
+        fail(
+            unknown.length === 0,
+            `${at} may have only ${known.join(", ")}; got ${unknown.map((k) => show(k)).join(", ")}`,
+        );
+        const operator = t.operator ?? "Equal";
+        fail(
+            (tolerationOperators as readonly string[]).includes(operator),
+            `${at}.operator must be "Equal" or "Exists"; got ${show(t.operator)}`,
+        );
+        fail(
+            t.key === undefined
+                ? operator === "Exists"
+                : typeof t.key === "string" && labelKey.test(t.key),
+            t.key === undefined
+                ? `${at}.key is required unless operator is "Exists"`
+                : `${at}.key must be a label key; got ${show(t.key)}`,
+        );
+        fail(
+            operator !== "Exists" || t.value === undefined || t.value === "",
+            `${at}.value must be empty with operator "Exists"; got ${show(t.value)}`,
+        );
+        fail(
+            t.value === undefined || (typeof t.value === "string" && labelValue.test(t.value)),
+            `${at}.value must be a label value; got ${show(t.value)}`,
+        );
+        fail(
+            t.effect === undefined || (taintEffects as readonly string[]).includes(t.effect),
+            `${at}.effect must be one of ${taintEffects.map((e) => `"${e}"`).join(", ")}; got ${show(t.effect)}`,
+        );
+        fail(
+            t.tolerationSeconds === undefined ||
+                (t.effect === "NoExecute" && Number.isInteger(t.tolerationSeconds)),
+            `${at}.tolerationSeconds needs effect "NoExecute" and an integer; got ${show(t.tolerationSeconds)} with effect ${show(t.effect)}`,
+        );
+        return problems;
+    });
 }
 
 function isIpv6(value: string): boolean {

@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 
-import { DeployTarget, FlaskAppArgs, RestartPolicy, ServiceType } from "./settings";
+import { DeployTarget, FlaskAppArgs, RestartPolicy, ServiceType, Toleration } from "./settings";
 
 /** Keys whose values must never sit in a stack file in plain text, and how to set each. */
 const secretKeys: Record<string, string> = {
@@ -46,6 +46,8 @@ export const configKeys = [
     "servicePort",
     "kubeconfig",
     "awaitTimeoutSeconds",
+    "nodeSelector",
+    "tolerations",
 ] as const;
 
 // The SDK tracks which keys the stack stores encrypted but does not declare the function.
@@ -124,6 +126,9 @@ export function argsFromConfig(config: pulumi.Config): FlaskAppArgs {
             servicePort: config.getNumber("servicePort") ?? 80,
             kubeconfig: optional("kubeconfig") && config.requireSecret("kubeconfig"),
             awaitTimeoutSeconds: config.getNumber("awaitTimeoutSeconds") ?? 300,
+            // Checked, entry by entry, by the component like any caller's value.
+            nodeSelector: config.getObject<Record<string, string>>("nodeSelector") ?? {},
+            tolerations: config.getObject<Toleration[]>("tolerations") ?? [],
         },
     };
 }

@@ -266,6 +266,8 @@ describe("FlaskApp", () => {
                         metadata: { labels },
                         spec: {
                             automountServiceAccountToken: false,
+                            // 5s preStop sleep + 30s drain + 5s to exit.
+                            terminationGracePeriodSeconds: 40,
                             enableServiceLinks: false,
                             securityContext: {
                                 runAsNonRoot: true,
@@ -292,6 +294,7 @@ describe("FlaskApp", () => {
                                     startupProbe: probe(2, 30),
                                     readinessProbe: probe(5, 3),
                                     livenessProbe: probe(10, 3),
+                                    lifecycle: { preStop: { sleep: { seconds: 5 } } },
                                     securityContext: {
                                         allowPrivilegeEscalation: false,
                                         readOnlyRootFilesystem: true,

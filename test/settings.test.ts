@@ -66,6 +66,8 @@ describe("FlaskApp settings", () => {
                     serviceType: "ClusterIP",
                     servicePort: 80,
                     awaitTimeoutSeconds: 300,
+                    nodeSelector: {},
+                    tolerations: [],
                 },
             },
         );

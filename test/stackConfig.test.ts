@@ -46,7 +46,7 @@ describe("stack config", () => {
     it("declares every key with a type and a description", () => {
         for (const [key, spec] of Object.entries(project.config)) {
             assert.ok(
-                ["string", "integer", "boolean", "object"].includes(spec.type),
+                ["string", "integer", "boolean", "object", "array"].includes(spec.type),
                 `${key} has a type`,
             );
             assert.ok(spec.description.length > 10, `${key} has a description`);

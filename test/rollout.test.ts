@@ -1,0 +1,197 @@
+// Zero-downtime rollouts and placement: the relations between the shutdown settings of both
+// targets and the app server's drain, asserted for several request timeouts rather than as
+// retyped numbers.
+import { registered, reset } from "./mocks";
+
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+
+import {
+    FlaskApp,
+    FlaskAppArgs,
+    FlaskAppArgsError,
+    argsFromConfig,
+    containerArgs,
+    deploymentManifest,
+    resolveSettings,
+} from "../components";
+
+const k8sBase: FlaskAppArgs = {
+    target: "kubernetes",
+    image: { repository: "localhost:5000/flask-app" },
+};
+const refs = { namespace: "default", imageRef: "localhost:5000/flask-app@sha256:00" };
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function podSpec(args: FlaskAppArgs): any {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return (deploymentManifest(resolveSettings("web", args), refs) as any).spec.template;
+}
+
+/** What the server reads from its environment: WEB_GRACEFUL_TIMEOUT defaults to WEB_TIMEOUT. */
+function serverDrainSeconds(env: { name: string; value?: string }[]): number {
+    const byName = Object.fromEntries(env.map((e) => [e.name, e.value]));
+    return Number(byName.WEB_GRACEFUL_TIMEOUT ?? byName.WEB_TIMEOUT);
+}
+
+describe("zero-downtime rollouts", () => {
+    for (const requestTimeoutSeconds of [1, 30, 300]) {
+        describe(`with requestTimeoutSeconds ${requestTimeoutSeconds}`, () => {
+            it("gives a Kubernetes pod its preStop sleep and the server's whole drain before SIGKILL", () => {
+                const { spec } = podSpec({ ...k8sBase, requestTimeoutSeconds });
+                const [container] = spec.containers;
+                const preStop = container.lifecycle.preStop.sleep.seconds;
+                const drain = serverDrainSeconds(container.env);
+                assert.strictEqual(drain, requestTimeoutSeconds);
+                assert.ok(preStop >= 1, "endpoints get time to drop the pod before SIGTERM");
+                assert.ok(
+                    spec.terminationGracePeriodSeconds > preStop + drain,
+                    `grace ${spec.terminationGracePeriodSeconds}s leaves the server time to exit after a ${preStop}s sleep and a ${drain}s drain`,
+                );
+                assert.deepStrictEqual(
+                    Object.keys(container.lifecycle.preStop),
+                    ["sleep"],
+                    "the kubelet's sleep action: no shell or binary needed in the image",
+                );
+            });
+
+            it("lets Docker wait for the server's drain when it stops or replaces the container", async () => {
+                const settings = resolveSettings("web", {
+                    image: { repository: "localhost:5000/flask-app" },
+                    requestTimeoutSeconds,
+                });
+                const args = containerArgs(settings, "ref");
+                const env = (await new Promise<string[]>((resolve) =>
+                    pulumi.output(args.envs!).apply(resolve),
+                )) as string[];
+                const drain = serverDrainSeconds(
+                    env.map((line) => {
+                        const [name, ...rest] = line.split("=");
+                        return { name, value: rest.join("=") };
+                    }),
+                );
+                assert.strictEqual(drain, requestTimeoutSeconds);
+                assert.ok((args.stopTimeout as number) > drain, "docker stop outlasts the drain");
+                assert.ok(
+                    (args.destroyGraceSeconds as number) >= (args.stopTimeout as number),
+                    "pulumi's delete stops the container gracefully, never with force first",
+                );
+            });
+        });
+    }
+
+    it("keeps full capacity while rolling: no pod goes before its replacement is Ready", () => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const manifest = deploymentManifest(resolveSettings("web", k8sBase), refs) as any;
+        const rolling = manifest.spec.strategy as {
+            type: string;
+            rollingUpdate: { maxUnavailable: number; maxSurge: number };
+        };
+        assert.strictEqual(rolling.type, "RollingUpdate");
+        assert.strictEqual(rolling.rollingUpdate.maxUnavailable, 0);
+        assert.ok(rolling.rollingUpdate.maxSurge >= 1);
+        const [container] = podSpec(k8sBase).spec.containers;
+        assert.ok(container.readinessProbe.httpGet, "a pod takes traffic only once it answers");
+    });
+});
+
+describe("placement", () => {
+    const selector = { "flaskapp.dev/node": "real" };
+    const toleration = {
+        key: "flaskapp.dev/node",
+        operator: "Equal" as const,
+        value: "real",
+        effect: "NoSchedule" as const,
+    };
+
+    it("puts the node selector and tolerations on the pods", () => {
+        const { spec } = podSpec({
+            ...k8sBase,
+            kubernetes: { nodeSelector: selector, tolerations: [toleration] },
+        });
+        assert.deepStrictEqual(spec.nodeSelector, selector);
+        assert.deepStrictEqual(spec.tolerations, [toleration]);
+    });
+
+    it("leaves both out by default, so that the scheduler may use any node", () => {
+        const { spec } = podSpec(k8sBase);
+        assert.strictEqual(spec.nodeSelector, undefined);
+        assert.strictEqual(spec.tolerations, undefined);
+    });
+
+    it("reads both from stack config", () => {
+        pulumi.runtime.setAllConfig({
+            "flask-app:nodeSelector": JSON.stringify(selector),
+            "flask-app:tolerations": JSON.stringify([toleration]),
+        });
+        try {
+            const args = argsFromConfig(new pulumi.Config("flask-app"));
+            assert.deepStrictEqual(args.kubernetes?.nodeSelector, selector);
+            assert.deepStrictEqual(args.kubernetes?.tolerations, [toleration]);
+        } finally {
+            pulumi.runtime.setAllConfig({});
+        }
+    });
+
+    const rejected: [string, FlaskAppArgs["kubernetes"], string][] = [
+        [
+            "a node selector key that is no label key",
+            { nodeSelector: { "bad key": "x" } },
+            '`kubernetes.nodeSelector` keys must be label keys such as "pool" or "example.com/pool"; got "bad key"',
+        ],
+        [
+            "a node selector value that is no label value",
+            { nodeSelector: { pool: "a b" } },
+            '`kubernetes.nodeSelector.pool` must be a label value (at most 63 letters, digits, "-", "_", "."); got "a b"',
+        ],
+        [
+            "tolerations that are not an array",
+            { tolerations: {} as never },
+            "`kubernetes.tolerations` must be an array of tolerations; got {}",
+        ],
+        [
+            "an unknown operator",
+            { tolerations: [{ key: "k", operator: "In" as never }] },
+            '`kubernetes.tolerations[0]`.operator must be "Equal" or "Exists"; got "In"',
+        ],
+        [
+            "a toleration without a key, operator Equal",
+            { tolerations: [{ value: "v" }] },
+            '`kubernetes.tolerations[0]`.key is required unless operator is "Exists"',
+        ],
+        [
+            "a value with operator Exists",
+            { tolerations: [{ key: "k", operator: "Exists", value: "v" }] },
+            '`kubernetes.tolerations[0]`.value must be empty with operator "Exists"; got "v"',
+        ],
+        [
+            "an unknown effect",
+            { tolerations: [{ key: "k", effect: "NoRun" as never }] },
+            '`kubernetes.tolerations[0]`.effect must be one of "NoSchedule", "PreferNoSchedule", "NoExecute"; got "NoRun"',
+        ],
+        [
+            "tolerationSeconds without NoExecute",
+            { tolerations: [{ key: "k", effect: "NoSchedule", tolerationSeconds: 5 }] },
+            '`kubernetes.tolerations[0]`.tolerationSeconds needs effect "NoExecute" and an integer; got 5 with effect "NoSchedule"',
+        ],
+        [
+            "an unknown field",
+            { tolerations: [{ key: "k", efect: "NoSchedule" } as never] },
+            '`kubernetes.tolerations[0]` may have only key, operator, value, effect, tolerationSeconds; got "efect"',
+        ],
+    ];
+    for (const [what, kubernetes, message] of rejected) {
+        it(`refuses ${what}, creating nothing`, () => {
+            reset();
+            assert.throws(
+                () => new FlaskApp("web", { ...k8sBase, kubernetes }),
+                (err: unknown) => {
+                    assert.ok(err instanceof FlaskAppArgsError);
+                    assert.strictEqual(err.message, `FlaskApp "web": ${message}`);
+                    return true;
+                },
+            );
+            assert.deepStrictEqual(registered, []);
+        });
+    }
+});
