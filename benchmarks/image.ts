@@ -22,6 +22,7 @@ import {
     runHardened,
     testBed,
 } from "../test/e2e/harness";
+import { report } from "./report";
 
 interface LoadResult {
     rps: number;
@@ -177,15 +178,7 @@ async function main() {
         fs.rmSync(dockerConfig, { recursive: true, force: true });
     }
 
-    const report = out.join("\n");
-    console.log(report);
-    if (process.argv.includes("--write")) {
-        const file = path.resolve(__dirname, "..", "BENCHMARKS.md");
-        const [begin, end] = ["<!-- image:begin -->", "<!-- image:end -->"];
-        const text = fs.readFileSync(file, "utf8");
-        const section = new RegExp(`${begin}[\\s\\S]*${end}`);
-        fs.writeFileSync(file, text.replace(section, `${begin}\n${report}\n${end}`));
-    }
+    report("image", out.join("\n"));
 }
 
 main().catch((err) => {

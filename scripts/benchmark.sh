@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
-# Runs the image benchmark against the test bed; `--write` updates BENCHMARKS.md.
+# Runs a benchmark against the test bed: `image` (build, push, size, throughput; the default) or
+# `pulumi` (Pulumi operations per target against an empty program). `--write` updates
+# BENCHMARKS.md.
 set -euo pipefail
-exec "$(dirname "$0")/testbed/run.sh" npx ts-node benchmarks/image.ts "$@"
+which=image
+case "${1:-}" in image | pulumi) which=$1 && shift ;; esac
+exec "$(dirname "$0")/testbed/run.sh" npx ts-node "benchmarks/$which.ts" "$@"
