@@ -1,0 +1,130 @@
+// The kubernetes target at scale on kwok: 200 replicas through the real Pulumi engine and API
+// server, placed on two kwok nodes this suite adds (labelled and tainted for it alone, so that
+// other suites' pods never land there and its own land nowhere else). Prints the times for
+// BENCHMARKS.md: the first `up`, a no-op preview, and a rollout of a new image.
+import * as assert from "assert";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import { Stack } from "@pulumi/pulumi/automation";
+
+import {
+    EngineTranscript,
+    ProjectCopy,
+    changes,
+    configureStack,
+    kubectl,
+    kubectlJson,
+    newStack,
+    testBed,
+} from "./harness";
+import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
+
+describe("kubernetes target, 200 replicas on kwok", function () {
+    if (!pluginsInstalled(this, nodejsLanguage, dockerProvider, kubernetesProvider)) return;
+    this.timeout(30 * 60 * 1000);
+
+    const replicas = 200;
+    const awaitTimeoutSeconds = 600;
+    const bed = testBed();
+    const id = crypto.randomBytes(3).toString("hex");
+    const namespace = `e2e-scale-${id}`;
+    const repository = `e2e/flask-app-${id}`;
+    const pool = `scale-${id}`;
+    // A kwok node holds 110 pods, as a kubelet does by default.
+    const nodes = [0, 1].map((i) => `flaskapp-${pool}-${i}`);
+    const transcript = new EngineTranscript();
+    let project: ProjectCopy;
+    let stack: Stack;
+
+    const seconds = async (run: () => Promise<unknown>) => {
+        const started = Date.now();
+        await run();
+        return (Date.now() - started) / 1000;
+    };
+    const available = () =>
+        kubectlJson(bed, "-n", namespace, "deployment", "flask-app").status.availableReplicas;
+
+    before(async () => {
+        for (const name of nodes) {
+            kubectl(
+                bed,
+                ["create", "-f", "-"],
+                JSON.stringify({
+                    apiVersion: "v1",
+                    kind: "Node",
+                    metadata: {
+                        name,
+                        // The kwok controller manages the nodes that carry this annotation.
+                        annotations: { "kwok.x-k8s.io/node": "fake" },
+                        labels: { "flaskapp.dev/node": pool, type: "kwok" },
+                    },
+                    spec: {
+                        taints: [{ key: "flaskapp.dev/node", value: pool, effect: "NoSchedule" }],
+                    },
+                    status: {
+                        allocatable: { cpu: "32", memory: "256Gi", pods: "110" },
+                        capacity: { cpu: "32", memory: "256Gi", pods: "110" },
+                    },
+                }),
+            );
+        }
+        project = new ProjectCopy("flaskapp-e2e-scale");
+        stack = await newStack(project, "scale");
+        await configureStack(stack, bed, repository, {
+            target: "kubernetes",
+            namespace,
+            createNamespace: true,
+            replicas,
+            awaitTimeoutSeconds,
+        });
+        await stack.setConfig("flask-app:kubeconfig", {
+            value: fs.readFileSync(bed.kubeconfig, "utf8"),
+            secret: true,
+        });
+        const path = (key: string, value: string) =>
+            stack.setConfig(`flask-app:${key}`, { value }, true);
+        await path(`nodeSelector["flaskapp.dev/node"]`, pool);
+        await path("tolerations[0].key", "flaskapp.dev/node");
+        await path("tolerations[0].value", pool);
+        await path("tolerations[0].effect", "NoSchedule");
+    });
+
+    after(async () => {
+        try {
+            await stack?.destroy();
+            await stack?.workspace.removeStack(stack.name);
+        } finally {
+            project?.remove();
+            kubectl(bed, ["delete", "node", ...nodes, "--ignore-not-found"]);
+        }
+    });
+
+    it(`creates ${replicas} available replicas within the await timeout`, async () => {
+        const took = await seconds(() => stack.up(transcript.opts));
+        console.log(`      first up (build, push, ${replicas} replicas): ${took.toFixed(1)} s`);
+        assert.strictEqual(available(), replicas);
+        assert.ok(took < awaitTimeoutSeconds);
+    });
+
+    it("previews no change, quickly", async () => {
+        let summary;
+        const took = await seconds(async () => {
+            summary = (await stack.preview(transcript.opts)).changeSummary;
+        });
+        console.log(`      no-op preview: ${took.toFixed(1)} s`);
+        assert.deepStrictEqual(changes(summary), {});
+    });
+
+    it(`rolls ${replicas} replicas to a new image within the await timeout`, async () => {
+        project.editApp("flask_app/__init__.py", '"Hello from Flask!"', '"Hello again!"');
+        let changed;
+        const took = await seconds(async () => {
+            changed = changes((await stack.up(transcript.opts)).summary.resourceChanges);
+        });
+        console.log(
+            `      rollout up (build, push, ${replicas} replicas replaced): ${took.toFixed(1)} s`,
+        );
+        assert.deepStrictEqual(changed, { update: 2 });
+        assert.strictEqual(available(), replicas);
+    });
+});
