@@ -1,0 +1,27 @@
+// Prints, as one JSON array, the `docker run` flags (without the image) that the docker target
+// computes for its default settings, published on 127.0.0.1:HOST_PORT, so that
+// benchmarks/server.py runs the image exactly as the component would.
+//   npx ts-node benchmarks/containerFlags.ts NAME HOST_PORT
+import { containerArgs, resolveSettings } from "../components";
+import { dockerRunArgs } from "../test/e2e/dockerRun";
+import { promiseOf } from "../test/promiseOf";
+
+async function main() {
+    const [name, hostPort] = process.argv.slice(2);
+    if (!name || !Number.isInteger(Number(hostPort))) {
+        throw new Error("usage: containerFlags.ts NAME HOST_PORT");
+    }
+    const settings = resolveSettings(name, {
+        image: { repository: "localhost:5000/unused" },
+        docker: { hostPort: Number(hostPort) },
+    });
+    const args = containerArgs(settings, "IMAGE");
+    const flags = dockerRunArgs({ ...args, envs: await promiseOf(args.envs) }, name);
+    // dockerRunArgs ends with the image; the caller puts its own there.
+    console.log(JSON.stringify(flags.slice(0, -1)));
+}
+
+main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+});

@@ -1,0 +1,523 @@
+"""Benchmark of the app servers for `GET /`, with ratios against baselines from the same run.
+
+    python benchmarks/server.py host  [--seconds S] [--connections C] [--write]
+    python benchmarks/server.py image [--seconds S] [--connections C] [--write]
+    python benchmarks/server.py ceiling [--seconds S]
+
+`host` pins each server to core 0 and the load generator (Debian's `wrk`) to core 1, then
+measures the in-process ceiling (the app called directly, no HTTP), Flask's development server
+and each candidate, one after the other. `image` builds app/ with the test bed's base image and
+package index, reports the layers it adds, and measures the image's own command with the
+docker target's default settings (0.5 CPU, 256 MiB, read-only root, UID 10001) against the
+development server and the ceiling in the same limits. `ceiling` is the in-process loop alone;
+`image` runs it inside the container. Every server runs with HOME=/nonexistent and its start is
+checked for error lines. Traffic goes to 127.0.0.1 only, for a bounded time. `--write` puts the
+figures in BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+APP_DIR = ROOT / "app"
+SERVER_CORE = "0"
+LOAD_CORE = "1"
+# What counts as an error line in a server's output at start.
+ERROR_LINE = re.compile(r"error|traceback|exception", re.IGNORECASE)
+
+
+@dataclass
+class Result:
+    rps: float
+    p50: float | None = None
+    p99: float | None = None
+    errors: int = 0
+    start_errors: list[str] | None = None
+
+
+# --- the ceiling -------------------------------------------------------------------------------
+
+
+def ceiling(seconds: float) -> float:
+    """Requests per second of the app called in-process, no server: what no server can beat."""
+    from flask_app import create_app
+
+    app = create_app()
+    template = {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": "/",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1:8000",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+
+    def start_response(status, headers, exc_info=None):
+        return None
+
+    def run(duration: float) -> float:
+        count = 0
+        deadline = time.perf_counter() + duration
+        started = time.perf_counter()
+        while time.perf_counter() < deadline:
+            for _ in range(100):
+                environ = dict(template)
+                environ["wsgi.input"] = io.BytesIO(b"")
+                body = app(environ, start_response)
+                b"".join(body)
+                body.close()
+            count += 100
+        return count / (time.perf_counter() - started)
+
+    run(min(2.0, seconds))  # warm-up, not counted
+    return run(seconds)
+
+
+# --- load --------------------------------------------------------------------------------------
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def wrk(url: str, connections: int, seconds: int) -> Result:
+    """Closed-loop load from one wrk thread on LOAD_CORE, keep-alive connections."""
+    out = subprocess.run(
+        ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
+        + ["--latency", "--timeout", "5s", url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 30,
+    ).stdout
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out)) + sum(
+        int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out)
+    )
+    return Result(
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        p50=_ms(percentiles["50"]),
+        p99=_ms(percentiles["99"]),
+        errors=errors,
+    )
+
+
+def wait_for(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.2)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_errors(text: str) -> list[str]:
+    return [line for line in text.splitlines() if ERROR_LINE.search(line)]
+
+
+# --- host --------------------------------------------------------------------------------------
+
+
+def candidates(python: str, bin_dir: Path, port: int) -> list[tuple[str, list[str], dict]]:
+    """(label, command, environment) of each server, all on 127.0.0.1:port with one worker."""
+    addr = f"127.0.0.1:{port}"
+    gunicorn = [str(bin_dir / "gunicorn"), "--bind", addr, "--workers", "1"]
+    granian = [str(bin_dir / "granian"), "--interface", "wsgi", "--factory", "--no-ws"]
+    granian += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    server_env = {"WEB_HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1"}
+    return [
+        (
+            "Flask development server (baseline)",
+            [python, "-m", "flask", "--app", "flask_app:create_app", "run", "--port", str(port)],
+            {},
+        ),
+        (
+            "gunicorn sync, 1 worker, no access log",
+            gunicorn + ["--worker-class", "sync", "flask_app:create_app()"],
+            {},
+        ),
+        (
+            "gunicorn gthread, 1 worker × 4 threads, access log",
+            gunicorn + ["--threads", "4", "--access-logfile", "-", "flask_app:create_app()"],
+            {},
+        ),
+        (
+            "gunicorn gthread, 1 worker × 4 threads, no access log",
+            gunicorn + ["--threads", "4", "flask_app:create_app()"],
+            {},
+        ),
+        (
+            "granian, 1 worker × 4 threads, its access log",
+            granian + ["--blocking-threads", "4", "--access-log", "flask_app:create_app"],
+            {},
+        ),
+        (
+            "granian, 1 worker × 4 threads, no access log",
+            granian + ["--blocking-threads", "4", "flask_app:create_app"],
+            {},
+        ),
+        (
+            "**`python -m server`** (granian + timeout), 1 × 4, no access log",
+            [python, "-m", "server"],
+            server_env,
+        ),
+        (
+            "`python -m server`, 1 × 4, JSON access log (`WEB_ACCESS_LOG=1`)",
+            [python, "-m", "server"],
+            {**server_env, "WEB_ACCESS_LOG": "1"},
+        ),
+        (
+            "`python -m server`, 1 × 1 thread, no access log",
+            [python, "-m", "server"],
+            {**server_env, "WEB_THREADS": "1"},
+        ),
+    ]
+
+
+def run_host_server(
+    command: list[str], env: dict, port: int, connections: int, seconds: float, logs: Path
+) -> Result:
+    # A container's small environment, not this shell's: granian copies it into every request.
+    full_env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "HOME": "/nonexistent", **env}
+    log_path = logs / f"server-{port}.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            ["taskset", "-c", SERVER_CORE, *command],
+            cwd=APP_DIR,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_for(url)
+        time.sleep(1)
+        errors_at_start = start_errors(log_path.read_text(errors="replace"))
+        wrk(url, connections, 2)  # warm-up, not counted
+        result = wrk(url, connections, seconds)
+        result.start_errors = errors_at_start
+        return result
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def host(args: argparse.Namespace) -> str:
+    python = sys.executable
+    bin_dir = Path(python).parent
+    rows: list[tuple[str, Result]] = []
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="flaskapp-bench-") as logs:
+        base = subprocess.run(
+            [
+                "taskset",
+                "-c",
+                SERVER_CORE,
+                python,
+                __file__,
+                "ceiling",
+                "--seconds",
+                str(args.seconds),
+            ],
+            cwd=APP_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        rows.append(("in-process Flask, no HTTP (ceiling)", Result(rps=float(base.stdout))))
+        for index in range(len(candidates(python, bin_dir, 0))):
+            port = free_port()
+            label, command, env = candidates(python, bin_dir, port)[index]
+            print(f"measuring {label} ...", file=sys.stderr)
+            rows.append(
+                (
+                    label,
+                    run_host_server(command, env, port, args.connections, args.seconds, Path(logs)),
+                )
+            )
+    load_after = os.getloadavg()
+    cpu = _cpu_model()
+    intro = (
+        f"Machine: {cpu}, {os.cpu_count()} cores, Linux {platform.release()}, Python "
+        f"{platform.python_version()}; load average {load_before[0]:.2f} before, "
+        f"{load_after[0]:.2f} after. Each server pinned to core {SERVER_CORE} with `taskset`, "
+        f"one worker; `wrk` pinned to core {LOAD_CORE}, {args.connections} keep-alive "
+        f"connections for {args.seconds:g} s after a 2 s warm-up, `GET /` on 127.0.0.1."
+    )
+    return intro + "\n\n" + table(rows, chosen="**`python -m server`**")
+
+
+# --- image -------------------------------------------------------------------------------------
+
+
+def docker(*args: str, **kwargs) -> str:
+    return subprocess.run(
+        ["docker", *args], capture_output=True, text=True, check=True, **kwargs
+    ).stdout.strip()
+
+
+def container_flags(name: str, host_port: int) -> list[str]:
+    """`docker run` flags of the docker target's defaults, from the component's own code."""
+    out = subprocess.run(
+        ["npx", "ts-node", "benchmarks/containerFlags.ts", name, str(host_port)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def wait_healthy(name: str, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        health = docker("inspect", "--format", "{{.State.Health.Status}}", name)
+        if health == "healthy":
+            return
+        if health == "unhealthy":
+            break
+        time.sleep(1)
+    raise RuntimeError(f"container {name} did not become healthy:\n{docker('logs', name)}")
+
+
+def image(args: argparse.Namespace) -> str:
+    base = os.environ.get("FLASKAPP_E2E_BASE_IMAGE", "")
+    build_args = []
+    for arg, key in (
+        ("BASE_IMAGE", "FLASKAPP_E2E_BASE_IMAGE"),
+        ("PIP_INDEX_URL", "FLASKAPP_E2E_PIP_INDEX_URL"),
+        ("PIP_TRUSTED_HOST", "FLASKAPP_E2E_PIP_TRUSTED_HOST"),
+    ):
+        if os.environ.get(key):
+            build_args += ["--build-arg", f"{arg}={os.environ[key]}"]
+    suffix = secrets.token_hex(3)
+    ref = f"flaskapp-bench-server:{suffix}"
+    names: list[str] = []
+    out: list[str] = []
+    try:
+        print(f"building {ref} ...", file=sys.stderr)
+        docker("build", "--quiet", *build_args, "--tag", ref, str(APP_DIR))
+        size = int(docker("image", "inspect", "--format", "{{.Size}}", ref))
+        base_size = int(docker("image", "inspect", "--format", "{{.Size}}", base)) if base else 0
+        added = size - base_size
+        out.append(
+            f"Layers added on top of `{base or 'the default base image'}`: "
+            f"**{added / 2**20:.1f} MiB** ({added / 1e6:.1f} MB); the budget is 15 MB."
+        )
+        out.append("")
+
+        rows: list[tuple[str, Result]] = []
+        server_name = f"flaskapp-bench-{suffix}"
+        server_port = free_port()
+        flags = container_flags(server_name, server_port)
+        names.append(server_name)
+        docker("run", *flags, ref)
+        wait_healthy(server_name)
+        logs = docker("logs", server_name)
+        logs += subprocess.run(
+            ["docker", "logs", server_name], capture_output=True, text=True
+        ).stderr
+        server_errors = start_errors(logs)
+
+        # The ceiling runs inside the server's container: the same cgroup, so the same limits.
+        print("measuring the ceiling in the container ...", file=sys.stderr)
+        with open(__file__, "rb") as source:
+            rps = subprocess.run(
+                ["docker", "exec", "-i", "--workdir", "/app", server_name, "python", "-", "ceiling"]
+                + ["--seconds", str(args.seconds)],
+                stdin=source,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        rows.append(("in-process Flask, no HTTP (ceiling)", Result(rps=float(rps))))
+
+        dev_name = f"{server_name}-dev"
+        dev_port = free_port()
+        names.append(dev_name)
+        docker(
+            "run",
+            *container_flags(dev_name, dev_port),
+            ref,
+            *[
+                "flask",
+                "--app",
+                "flask_app:create_app",
+                "run",
+                "--host",
+                "0.0.0.0",
+                "--port",
+                "8000",
+            ],
+        )
+        wait_healthy(dev_name)
+        dev_errors = start_errors(
+            subprocess.run(["docker", "logs", dev_name], capture_output=True, text=True).stderr
+        )
+
+        for label, url, errors in (
+            ("Flask development server (baseline)", f"http://127.0.0.1:{dev_port}/", dev_errors),
+            (
+                "**the image's command** (`python -m server`), defaults: 2 workers × 4 threads",
+                f"http://127.0.0.1:{server_port}/",
+                server_errors,
+            ),
+        ):
+            print(f"measuring {label} ...", file=sys.stderr)
+            wrk(url, args.connections, 2)
+            result = wrk(url, args.connections, args.seconds)
+            result.start_errors = errors
+            rows.append((label, result))
+        docker("rm", "--force", dev_name)
+        names.remove(dev_name)
+
+        log_name = f"{server_name}-log"
+        log_port = free_port()
+        names.append(log_name)
+        flags = container_flags(log_name, log_port)
+        docker("run", *flags, "--env", "WEB_ACCESS_LOG=1", ref)
+        wait_healthy(log_name)
+        print("measuring the image with its access log ...", file=sys.stderr)
+        url = f"http://127.0.0.1:{log_port}/"
+        wrk(url, args.connections, 2)
+        result = wrk(url, args.connections, args.seconds)
+        result.start_errors = start_errors(
+            subprocess.run(["docker", "logs", log_name], capture_output=True, text=True).stderr
+        )
+        rows.append(("the image's command with `WEB_ACCESS_LOG=1`", result))
+
+        out.append(
+            f"Machine: {_cpu_model()}, {os.cpu_count()} cores; load average "
+            f"{os.getloadavg()[0]:.2f} at the end. Each container as the docker target runs it "
+            "by default (0.5 CPU, 256 MiB, read-only root, UID 10001, HOME not writable), "
+            f"published on 127.0.0.1; `wrk` pinned to core {LOAD_CORE}, {args.connections} "
+            f"keep-alive connections for {args.seconds:g} s after a 2 s warm-up. The ceiling "
+            "runs inside the server's container, so under the same CPU limit."
+        )
+        out.append("")
+        out.append(table(rows, chosen="**the image's command**"))
+    finally:
+        for name in names:
+            subprocess.run(["docker", "rm", "--force", name], capture_output=True)
+        subprocess.run(["docker", "image", "rm", "--force", ref], capture_output=True)
+    return "\n".join(out)
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def table(rows: list[tuple[str, Result]], chosen: str) -> str:
+    ceiling_rps = rows[0][1].rps
+    dev = next(r for label, r in rows if "baseline" in label)
+    fmt = lambda v: "" if v is None else f"{v:.1f}"  # noqa: E731
+    lines = [
+        "| server | requests/s | p50 ms | p99 ms | errors | × dev server | × ceiling "
+        "| error lines at start |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for label, r in rows:
+        at_start = "" if r.start_errors is None else str(len(r.start_errors))
+        lines.append(
+            f"| {label} | {r.rps:,.0f} | {fmt(r.p50)} | {fmt(r.p99)} | "
+            f"{'' if r.p50 is None else r.errors} | {r.rps / dev.rps:.2f} | "
+            f"{r.rps / ceiling_rps:.2f} | {at_start} |"
+        )
+    pick = next(r for label, r in rows if label.startswith(chosen))
+    met = pick.rps >= 5 * dev.rps and pick.rps >= 0.5 * ceiling_rps and pick.p99 <= 15
+    lines.append("")
+    lines.append(
+        f"Goal (≥ 5× the development server, ≥ 0.5× the ceiling, p99 ≤ 15 ms): "
+        f"{pick.rps / dev.rps:.2f}×, {pick.rps / ceiling_rps:.2f}×, {pick.p99:.1f} ms: "
+        f"**{'met' if met else 'not met'}**."
+    )
+    for label, r in rows:
+        for line in (r.start_errors or [])[:3]:
+            lines.append(f"\n{label}, at start: `{line.strip()[:160]}`")
+    return "\n".join(lines)
+
+
+def write(marker: str, report: str) -> None:
+    path = ROOT / "BENCHMARKS.md"
+    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
+    text = path.read_text()
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
+    if not pattern.search(text):
+        raise SystemExit(f"BENCHMARKS.md has no {begin} ... {end} section")
+    path.write_text(pattern.sub(lambda _: f"{begin}\n{report}\n{end}", text))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("mode", choices=("host", "image", "ceiling"))
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    args = parser.parse_args()
+    if args.mode == "ceiling":
+        sys.path.insert(0, os.getcwd())
+        print(f"{ceiling(args.seconds):.1f}")
+        return
+    if not 1 <= args.seconds <= 120:
+        raise SystemExit("--seconds must be from 1 to 120")
+    for tool in ("wrk", "taskset") + (("docker", "npx") if args.mode == "image" else ()):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is not installed (Debian: apt-get install wrk util-linux)")
+    report = host(args) if args.mode == "host" else image(args)
+    print(report)
+    if args.write:
+        write(f"server-{args.mode}", report)
+
+
+if __name__ == "__main__":
+    main()
