@@ -96,3 +96,22 @@ export function pluginsInstalled(suite: Mocha.Suite, ...needed: Plugin[]): boole
     it.skip(line);
     return false;
 }
+
+/**
+ * Call first thing in a suite that needs a part of the test bed named by an environment
+ * variable (e.g. FLASKAPP_E2E_REAL_NODE): returns its value, or skips the suite as loudly as a
+ * missing plugin does, with `SKIPPED <suite>: <variable> not set (<what>)`.
+ */
+export function testBedPart(
+    suite: Mocha.Suite,
+    variable: string,
+    what: string,
+): string | undefined {
+    const value = process.env[variable];
+    if (value) return value;
+    const line = `SKIPPED ${path.basename(suite.file ?? suite.title)}: ${variable} not set (${what})`;
+    console.log(line);
+    skippedSuites.push(line);
+    it.skip(line);
+    return undefined;
+}

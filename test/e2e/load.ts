@@ -1,0 +1,150 @@
+// A bounded load generator for the rollout measurements: a few HTTP clients in a child
+// Node.js process (so that the test's own event loop does not skew the latencies), each sending
+// GETs one after another until told to stop, a deadline passes or a request budget is spent.
+import { spawn } from "child_process";
+
+/** One request: when it started (epoch ms), how long it took (ms), and what went wrong, if anything. */
+export interface Sample {
+    at: number;
+    ms: number;
+    error?: string;
+}
+
+export interface LoadOptions {
+    /** Clients sending at once. */
+    concurrency?: number;
+    /** The load stops by itself after this many seconds. */
+    maxSeconds?: number;
+    /** ... or after this many requests. */
+    maxRequests?: number;
+    /** Each client reuses one connection (default), or opens one per request. */
+    keepAlive?: boolean;
+}
+
+// Runs in the child: argv is url, concurrency, maxSeconds, maxRequests, keepAlive. Closing its
+// stdin stops it. Node's http module, so that what a client does with its connections is
+// explicit: with keep-alive each client holds one connection; without, each request opens one.
+const client = `
+const http = require("http");
+const [url, concurrency, maxSeconds, maxRequests, keepAlive] = process.argv.slice(1);
+const deadline = Date.now() + Number(maxSeconds) * 1000;
+const samples = [];
+let stopped = false;
+process.stdin.on("end", () => { stopped = true; });
+process.stdin.resume();
+function get(agent) {
+    return new Promise((resolve) => {
+        const request = http.get(url, { agent, timeout: 5000 }, (response) => {
+            response.resume();
+            response.on("end", () => resolve(response.statusCode === 200 ? undefined : "HTTP " + response.statusCode));
+            response.on("error", (err) => resolve(err.code ?? err.message));
+        });
+        request.on("timeout", () => request.destroy(Object.assign(new Error("timeout"), { code: "TIMEOUT" })));
+        request.on("error", (err) => resolve(err.code ?? err.message));
+    });
+}
+async function run() {
+    const agent = keepAlive === "true" ? new http.Agent({ keepAlive: true, maxSockets: 1 }) : false;
+    while (!stopped && Date.now() < deadline && samples.length < Number(maxRequests)) {
+        const at = Date.now();
+        const t0 = performance.now();
+        const error = await get(agent);
+        const ms = performance.now() - t0;
+        samples.push(error === undefined ? { at, ms } : { at, ms, error });
+    }
+}
+Promise.all(Array.from({ length: Number(concurrency) }, run)).then(() => {
+    // Exit once the pipe has taken all of it: an exit straight after write() truncates it.
+    process.stdout.write(JSON.stringify(samples), () => process.exit(0));
+});
+`;
+
+/** Starts the load on `url`; `stop()` ends it and returns every sample. */
+export function startLoad(
+    url: string,
+    {
+        concurrency = 4,
+        maxSeconds = 600,
+        maxRequests = 400_000,
+        keepAlive = true,
+    }: LoadOptions = {},
+): { stop(): Promise<Sample[]> } {
+    const child = spawn(
+        process.execPath,
+        [
+            "-e",
+            client,
+            url,
+            String(concurrency),
+            String(maxSeconds),
+            String(maxRequests),
+            String(keepAlive),
+        ],
+        { stdio: ["pipe", "pipe", "inherit"] },
+    );
+    let out = "";
+    child.stdout.on("data", (chunk) => (out += chunk));
+    const done = new Promise<Sample[]>((resolve, reject) => {
+        child.on("error", reject);
+        child.on("close", (code) =>
+            code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load client exited ${code}`)),
+        );
+    });
+    return {
+        stop() {
+            child.stdin.end();
+            return done;
+        },
+    };
+}
+
+export interface LoadSummary {
+    requests: number;
+    failures: number;
+    /** Failures by kind, e.g. `{ ECONNREFUSED: 3 }`. */
+    errors: Record<string, number>;
+    p50: number;
+    p99: number;
+    max: number;
+    /** The longest time (ms) between two successful answers: the downtime the clients saw. */
+    longestGap: number;
+}
+
+/** Figures over the samples that started within [from, to). */
+export function summarize(samples: Sample[], from = -Infinity, to = Infinity): LoadSummary {
+    const picked = samples.filter((s) => s.at >= from && s.at < to).sort((a, b) => a.at - b.at);
+    const ok = picked.filter((s) => s.error === undefined);
+    const latencies = ok.map((s) => s.ms).sort((a, b) => a - b);
+    const quantile = (q: number) =>
+        latencies.length === 0
+            ? NaN
+            : latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+    const errors: Record<string, number> = {};
+    for (const s of picked) if (s.error !== undefined) errors[s.error] = (errors[s.error] ?? 0) + 1;
+    const completions = ok.map((s) => s.at + s.ms).sort((a, b) => a - b);
+    let longestGap = 0;
+    for (let i = 1; i < completions.length; i++) {
+        longestGap = Math.max(longestGap, completions[i] - completions[i - 1]);
+    }
+    return {
+        requests: picked.length,
+        failures: picked.length - ok.length,
+        errors,
+        p50: quantile(0.5),
+        p99: quantile(0.99),
+        max: latencies[latencies.length - 1] ?? NaN,
+        longestGap,
+    };
+}
+
+/** One line of figures, for the suite's output and BENCHMARKS.md. */
+export function describeLoad(label: string, s: LoadSummary): string {
+    const ms = (n: number) => `${n.toFixed(1)} ms`;
+    const errors = Object.entries(s.errors)
+        .map(([k, n]) => `${k} ×${n}`)
+        .join(", ");
+    return (
+        `${label}: ${s.requests} requests, ${s.failures} failed${errors ? ` (${errors})` : ""}, ` +
+        `p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)}, longest gap ${ms(s.longestGap)}`
+    );
+}
