@@ -59,12 +59,6 @@ export function argsFromConfig(config: pulumi.Config): FlaskAppArgs {
     // Pulumi.yaml declares "" as the default of optional strings: "" means unset.
     const optional = (key: string) => config.get(key) || undefined;
     refuseUnknownKeys(config.name);
-    const registryUsername = optional("registryUsername");
-    if (optional("registryPassword") !== undefined && registryUsername === undefined) {
-        throw new pulumi.RunError(
-            "`registryPassword` needs `registryUsername`: set both, or neither for an anonymous push",
-        );
-    }
     for (const [key, command] of Object.entries(secretKeys)) {
         // An empty object is secretEnv's default: nothing in it to keep secret.
         const set = ![undefined, "{}"].includes(optional(key));
@@ -74,11 +68,27 @@ export function argsFromConfig(config: pulumi.Config): FlaskAppArgs {
             );
         }
     }
+    const registryUsername = optional("registryUsername");
+    const hasPassword = optional("registryPassword") !== undefined;
+    if (hasPassword && registryUsername === undefined) {
+        throw new pulumi.RunError(
+            "`registryPassword` needs `registryUsername`: set both, or neither for an anonymous push",
+        );
+    }
+    if (!hasPassword && registryUsername !== undefined) {
+        throw new pulumi.RunError(
+            "`registryUsername` needs `registryPassword`: set it with " +
+                "`pulumi config set --secret registryPassword`",
+        );
+    }
     const baseImage = optional("baseImage");
     const pipIndexUrl = optional("pipIndexUrl");
     const pipTrustedHost = optional("pipTrustedHost");
     const greeting = optional("greeting");
     const env = stringMap(config, "env");
+    if (greeting !== undefined && "GREETING" in env) {
+        throw new pulumi.RunError("`greeting` and `env.GREETING` both set GREETING: keep one");
+    }
     return {
         target: (config.get("target") ?? "docker") as DeployTarget,
         appPath: optional("appPath"),
@@ -133,22 +143,26 @@ export function argsFromConfig(config: pulumi.Config): FlaskAppArgs {
     };
 }
 
-/** An object-typed key whose values must all be strings, e.g. `env` or `secretEnv`. */
+/**
+ * An object-typed key such as `env` or `secretEnv`, as environment values: strings, and the
+ * numbers and booleans `pulumi config set --path` stores for values that look like them.
+ */
 function stringMap(config: pulumi.Config, key: string): Record<string, string> {
     const value = config.getObject<unknown>(key) ?? {};
+    const scalar = (v: unknown) => ["string", "number", "boolean"].includes(typeof v);
     const valid =
         typeof value === "object" &&
         value !== null &&
         !Array.isArray(value) &&
-        Object.values(value).every((v) => typeof v === "string");
+        Object.values(value).every(scalar);
     if (!valid) {
         // The value itself is not shown: secretEnv's may be secret.
         throw new pulumi.RunError(
-            `\`${key}\` must be an object whose values are strings, such as ` +
+            `\`${key}\` must be an object whose values are strings, numbers or booleans, such as ` +
                 `\`pulumi config set --path '${key}.NAME' value\``,
         );
     }
-    return value as Record<string, string>;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
 }
 
 /** A typo in a key would otherwise be ignored: name it, and the declared key it is closest to. */

@@ -182,16 +182,40 @@ describe("stack config", () => {
 
     for (const [key, value] of [
         ["env", "[1]"],
-        ["env", JSON.stringify({ N: 3 })],
+        ["env", JSON.stringify({ N: [3] })],
         ["secretEnv", JSON.stringify({ API_KEY: { nested: "x" } })],
     ]) {
-        it(`refuses ${key} = ${value}: not an object of strings`, () => {
+        it(`refuses ${key} = ${value}: not an object of scalars`, () => {
             const config = useConfig({ [`flask-app:${key}`]: value }, [`flask-app:${key}`]);
             assert.throws(() => argsFromConfig(config), {
-                message: `\`${key}\` must be an object whose values are strings, such as \`pulumi config set --path '${key}.NAME' value\``,
+                message: `\`${key}\` must be an object whose values are strings, numbers or booleans, such as \`pulumi config set --path '${key}.NAME' value\``,
             });
         });
     }
+
+    it("takes the numbers and booleans `config set --path` stores as their text", () => {
+        const args = argsFromConfig(
+            useConfig({ "flask-app:env": JSON.stringify({ RETRIES: 3, DEBUG: false }) }),
+        );
+        assert.deepStrictEqual(args.env, { RETRIES: "3", DEBUG: "false" });
+    });
+
+    it("refuses greeting and env.GREETING together", () => {
+        const config = useConfig({
+            "flask-app:greeting": "Hi",
+            "flask-app:env": JSON.stringify({ GREETING: "Yo" }),
+        });
+        assert.throws(() => argsFromConfig(config), {
+            message: "`greeting` and `env.GREETING` both set GREETING: keep one",
+        });
+    });
+
+    it("refuses a registry user name without a password", () => {
+        assert.throws(() => argsFromConfig(useConfig({ "flask-app:registryUsername": "ci" })), {
+            message:
+                "`registryUsername` needs `registryPassword`: set it with `pulumi config set --secret registryPassword`",
+        });
+    });
 
     it("lists exactly the keys Pulumi.yaml declares", () => {
         assert.deepStrictEqual([...configKeys].sort(), Object.keys(project.config).sort());

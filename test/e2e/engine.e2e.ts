@@ -448,11 +448,21 @@ describe("the program on the real Pulumi engine", function () {
                     "`secretEnv` must be stored encrypted: set it with `pulumi config set --secret --path 'secretEnv.NAME' value`",
             },
             {
-                key: "env with a value that is not a string",
-                // What `pulumi config set --path env.RETRIES 3` stores: the number 3.
-                config: { "env.RETRIES": path("3") },
+                key: "env with a value that is an object",
+                config: { "env.RETRIES.max": path("3") },
                 message:
-                    "`env` must be an object whose values are strings, such as `pulumi config set --path 'env.NAME' value`",
+                    "`env` must be an object whose values are strings, numbers or booleans, such as `pulumi config set --path 'env.NAME' value`",
+            },
+            {
+                key: "registryUsername without registryPassword",
+                config: { registryUsername: "ci" },
+                message:
+                    "`registryUsername` needs `registryPassword`: set it with `pulumi config set --secret registryPassword`",
+            },
+            {
+                key: "greeting together with env.GREETING",
+                config: { greeting: "hi", "env.GREETING": path("yo") },
+                message: "`greeting` and `env.GREETING` both set GREETING: keep one",
             },
         ];
 
@@ -513,22 +523,10 @@ describe("the program on the real Pulumi engine", function () {
          */
         const passPreview: { key: string; config: BadInput["config"]; why: string }[] = [
             {
-                key: "registryUsername without registryPassword",
-                config: { registryUsername: "ci" },
-                // argsFromConfig passes `requireSecret("registryPassword")`, the declared default
-                // "" as a secret Output, so the component's rule never sees a missing password.
-                why: "the password handed to the component is never undefined",
-            },
-            {
                 key: "one secretEnv entry in plain text beside a secret one",
                 config: { "secretEnv.A": secretPath("s3cret"), "secretEnv.B": path("plain") },
                 // The engine marks the whole key secret; B sits in Pulumi.<stack>.yaml in clear.
                 why: "the program only learns whether the key as a whole is secret",
-            },
-            {
-                key: "greeting together with env.GREETING",
-                config: { greeting: "hi", "env.GREETING": path("yo") },
-                why: "env silently overrides greeting",
             },
             {
                 key: "registryServer that is not a host, with a repository that names none",
