@@ -81,26 +81,32 @@ export function missingPlugins(needed: Plugin[]): Plugin[] {
 export const skippedSuites: string[] = [];
 
 /**
+ * Skips `suite` loudly: prints `SKIPPED <suite>: <reason>`, keeps the line for the run's close,
+ * and registers one pending test that says the same.
+ */
+function skipSuite(suite: Mocha.Suite, reason: string): void {
+    const line = `SKIPPED ${path.basename(suite.file ?? suite.title)}: ${reason}`;
+    console.log(line);
+    skippedSuites.push(line);
+    it.skip(line);
+}
+
+/**
  * Call first thing in a suite's `describe`: returns true when every plugin it needs is
- * installed; otherwise prints `SKIPPED <suite>: <plugins> not installed`, registers one pending
- * test that says the same, and returns false so the suite registers nothing else.
+ * installed; otherwise skips it with `<plugins> not installed` and returns false, so that the
+ * suite registers nothing else.
  */
 export function pluginsInstalled(suite: Mocha.Suite, ...needed: Plugin[]): boolean {
     const missing = missingPlugins(needed);
     if (missing.length === 0) return true;
-    const line =
-        `SKIPPED ${path.basename(suite.file ?? suite.title)}: ` +
-        `${missing.map(describePlugin).join(", ")} not installed`;
-    console.log(line);
-    skippedSuites.push(line);
-    it.skip(line);
+    skipSuite(suite, `${missing.map(describePlugin).join(", ")} not installed`);
     return false;
 }
 
 /**
  * Call first thing in a suite that needs a part of the test bed named by an environment
  * variable (e.g. FLASKAPP_E2E_REAL_NODE): returns its value, or skips the suite as loudly as a
- * missing plugin does, with `SKIPPED <suite>: <variable> not set (<what>)`.
+ * missing plugin does, with `<variable> not set (<what>)`.
  */
 export function testBedPart(
     suite: Mocha.Suite,
@@ -109,9 +115,6 @@ export function testBedPart(
 ): string | undefined {
     const value = process.env[variable];
     if (value) return value;
-    const line = `SKIPPED ${path.basename(suite.file ?? suite.title)}: ${variable} not set (${what})`;
-    console.log(line);
-    skippedSuites.push(line);
-    it.skip(line);
+    skipSuite(suite, `${variable} not set (${what})`);
     return undefined;
 }
