@@ -8,14 +8,15 @@ import {
     EngineTranscript,
     ProjectCopy,
     changes,
+    configureStack,
     docker,
     freePort,
     httpGet,
     newStack,
     registryDigest,
-    configureStack,
     secretForms,
     storedState,
+    tearDown,
     testBed,
 } from "./harness";
 import { dockerProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
@@ -57,14 +58,7 @@ describe("docker target, end to end", function () {
         await configureStack(stack, bed, repository, { target: "docker", hostPort });
     });
 
-    after(async () => {
-        try {
-            await stack?.destroy();
-            await stack?.workspace.removeStack(stack.name);
-        } finally {
-            project?.remove();
-        }
-    });
+    after(() => tearDown(stack, project));
 
     it("deploys the app: / and the health route answer 200 on the output URL", async () => {
         await up();

@@ -16,6 +16,7 @@ import {
     freePort,
     httpGet,
     newStack,
+    tearDown,
     testBed,
 } from "./harness";
 import { describeLoad, startLoad, summarize } from "./load";
@@ -40,14 +41,7 @@ describe("docker target, a replacement under load", function () {
         });
     });
 
-    after(async () => {
-        try {
-            await stack?.destroy();
-            await stack?.workspace.removeStack(stack.name);
-        } finally {
-            project?.remove();
-        }
-    });
+    after(() => tearDown(stack, project));
 
     it("stops the old container gracefully and reports the downtime of a replacement", async () => {
         const first = await stack.up(transcript.opts);

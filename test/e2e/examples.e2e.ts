@@ -19,6 +19,7 @@ import {
     kubectlJson,
     newStack,
     repoRoot,
+    tearDown,
     testBed,
 } from "./harness";
 import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
@@ -77,14 +78,7 @@ describe("the example consumer stack, with the package installed from its tarbal
         }
     });
 
-    after(async () => {
-        try {
-            await stack?.destroy();
-            await stack?.workspace.removeStack(stack.name);
-        } finally {
-            project?.remove();
-        }
-    });
+    after(() => tearDown(stack, project));
 
     it("imports the package from its own node_modules, not from this checkout", () => {
         const installed = path.join(project.dir, "node_modules", "@flaskapp", "pulumi-flask");

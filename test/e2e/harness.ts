@@ -156,6 +156,16 @@ export async function newStack(project: ProjectCopy, prefix: string): Promise<St
     );
 }
 
+/** After a suite: destroys the stack's resources, removes it and the project copy. */
+export async function tearDown(stack?: Stack, project?: ProjectCopy): Promise<void> {
+    try {
+        await stack?.destroy();
+        await stack?.workspace.removeStack(stack.name);
+    } finally {
+        project?.remove();
+    }
+}
+
 /**
  * The stack's state as it is stored: the backend's checkpoint file and what
  * `pulumi stack export` prints (secrets stay encrypted; the Automation API's `exportStack`

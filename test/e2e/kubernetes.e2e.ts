@@ -17,6 +17,7 @@ import {
     secretForms,
     setConfig,
     storedState,
+    tearDown,
     testBed,
 } from "./harness";
 import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
@@ -73,14 +74,7 @@ describe("kubernetes target, end to end", function () {
         await setApiKey(apiKeys[0]);
     });
 
-    after(async () => {
-        try {
-            await stack?.destroy();
-            await stack?.workspace.removeStack(stack.name);
-        } finally {
-            project?.remove();
-        }
-    });
+    after(() => tearDown(stack, project));
 
     it("creates the namespace, Secrets, Deployment and Service, running the pushed digest", async () => {
         const { outputs } = await up();

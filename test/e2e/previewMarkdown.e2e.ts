@@ -8,7 +8,15 @@ import * as fs from "fs";
 import { execFileSync } from "child_process";
 import { Stack } from "@pulumi/pulumi/automation";
 
-import { ProjectCopy, configureStack, newStack, secretForms, setConfig, testBed } from "./harness";
+import {
+    ProjectCopy,
+    configureStack,
+    newStack,
+    secretForms,
+    setConfig,
+    tearDown,
+    testBed,
+} from "./harness";
 import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
 describe("preview as Markdown, on the component's own stack", function () {
@@ -55,14 +63,7 @@ describe("preview as Markdown, on the component's own stack", function () {
         await stack.up();
     });
 
-    after(async () => {
-        try {
-            await stack?.destroy();
-            await stack?.workspace.removeStack(stack.name);
-        } finally {
-            project?.remove();
-        }
-    });
+    after(() => tearDown(stack, project));
 
     it("says there is no change straight after an up", () => {
         const markdown = previewMarkdown();

@@ -20,6 +20,7 @@ import {
     kubectlJson,
     newStack,
     setConfig,
+    tearDown,
     testBed,
 } from "./harness";
 import { LoadSummary, describeLoad, startLoad, summarize } from "./load";
@@ -150,14 +151,7 @@ describe("real node, end to end", function () {
         await path("env.WEB_ACCESS_LOG", "yes");
     });
 
-    after(async () => {
-        try {
-            await stack?.destroy();
-            await stack?.workspace.removeStack(stack.name);
-        } finally {
-            project?.remove();
-        }
-    });
+    after(() => tearDown(stack, project));
 
     it("runs every replica on the real node, Ready only once the app answered its probe", async () => {
         const { outputs } = await up();
