@@ -27,10 +27,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from json.encoder import encode_basestring as _quote
 
-# Responses up to this size with a known length are joined before they are handed to the server:
-# the request is then over when the app returns, and granian sends one buffer instead of pulling
-# chunks through an iterator.
-BUFFER_LIMIT = 64 * 1024
 # Exit status of a worker that a timed-out request made the watchdog stop.
 EXIT_TIMEOUT = 3
 TRUE_WORDS = ("1", "true", "yes", "on")
@@ -120,15 +116,22 @@ def _utc_now() -> str:
     return f"{cached[1]}.{int((now - second) * 1000):03d}Z"
 
 
-class _Capture:
-    """start_response that records the status and the Content-Length the app sent."""
+class _Request:
+    """One request while it runs: the start_response the app gets and the body granian gets.
 
-    __slots__ = ("start_response", "status", "length")
+    The request is over when granian closes the body, or drops it without closing it.
+    """
 
-    def __init__(self, start_response: Callable) -> None:
+    __slots__ = ("body", "duties", "environ", "length", "start_response", "started", "status")
+
+    def __init__(self, duties: Duties, environ: dict, start_response: Callable) -> None:
+        self.duties = duties
+        self.environ = environ
         self.start_response = start_response
+        self.started = time.monotonic()
         self.status = 0
         self.length: int | None = None
+        self.body: Iterable[bytes] = ()
 
     def __call__(self, status: str, headers: list[tuple[str, str]], exc_info=None):
         self.status = int(status[:3])
@@ -137,20 +140,16 @@ class _Capture:
                 self.length = int(value)
         return self.start_response(status, headers, exc_info)
 
-
-class _Streamed:
-    """A response body too large to join: the request ends when the server closes it."""
-
-    __slots__ = ("body", "done", "sent")
-
-    def __init__(self, body: Iterable[bytes], done: Callable[[int], None]) -> None:
-        self.body = body
-        self.done = done
-        self.sent = 0
-
     def __iter__(self):
+        if self.length is None and self.duties.access_log:
+            return self._counted()
+        # The body's own iterator: granian pulls chunks with no Python frame of ours between.
+        return iter(self.body)
+
+    def _counted(self):
+        self.length = 0
         for chunk in self.body:
-            self.sent += len(chunk)
+            self.length += len(chunk)
             yield chunk
 
     def close(self) -> None:
@@ -159,7 +158,10 @@ class _Streamed:
             if close is not None:
                 close()
         finally:
-            self.done(self.sent)
+            self.duties.finish(self)
+
+    def __del__(self) -> None:
+        self.duties.in_flight.pop(id(self), None)
 
 
 class Duties:
@@ -208,34 +210,21 @@ class Duties:
         thread.start()
         return thread
 
-    def __call__(self, environ: dict, start_response: Callable):
-        started = time.monotonic()
-        capture = _Capture(start_response)
-        # Not the thread's id: granian may still be sending a streamed body when the thread
-        # that made it has moved on to the next request.
-        key = id(capture)
-        self.in_flight[key] = (started, environ)
+    def __call__(self, environ: dict, start_response: Callable) -> _Request:
+        request = _Request(self, environ, start_response)
+        self.in_flight[id(request)] = (request.started, environ)
         try:
-            body = self.app(environ, capture)
-            if capture.length is not None and capture.length <= BUFFER_LIMIT:
-                try:
-                    data = b"".join(body)
-                finally:
-                    close = getattr(body, "close", None)
-                    if close is not None:
-                        close()
-                self._done(key, started, environ, capture.status, len(data))
-                return [data]
+            request.body = self.app(environ, request)
         except BaseException:
-            self._done(key, started, environ, capture.status or 500, 0)
+            request.status, request.length = request.status or 500, 0
+            self.finish(request)
             raise
-        return _Streamed(body, lambda sent: self._done(key, started, environ, capture.status, sent))
+        return request
 
-    def _done(self, key: int, started: float, environ: dict, status: int, sent: int) -> None:
-        self.in_flight.pop(key, None)
-        if not self.access_log:
+    def finish(self, request: _Request) -> None:
+        if self.in_flight.pop(id(request), None) is None or not self.access_log:
             return
-        get = environ.get
+        get = request.environ.get
         # Built by hand rather than with json.dumps, which costs twice as much at this size;
         # _quote is the JSON encoder's own string escaping. Path, query and agent are cut so that
         # the line stays under PIPE_BUF (4096 bytes), which one write(2) to a pipe never splits.
@@ -244,8 +233,8 @@ class Duties:
             f'"method":{_quote(get("REQUEST_METHOD") or "")},'
             f'"path":{_quote(get("PATH_INFO", "")[:1024])},'
             f'"query":{_quote(get("QUERY_STRING", "")[:1024])},'
-            f'"status":{status},"bytes":{sent},'
-            f'"ms":{(time.monotonic() - started) * 1000:.2f},'
+            f'"status":{request.status},"bytes":{request.length or 0},'
+            f'"ms":{(time.monotonic() - request.started) * 1000:.2f},'
             f'"agent":{_quote(get("HTTP_USER_AGENT", "")[:256])}}}\n'
         )
         try:

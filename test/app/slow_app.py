@@ -17,6 +17,9 @@ def create():
         elif path == "/stream":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return (b"chunk\n" for _ in range(3))
+        elif path == "/drip":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return (time.sleep(0.2) or b"drop\n" for _ in range(20))
         else:
             body = b"ok"
         start_response(

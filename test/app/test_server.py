@@ -329,6 +329,21 @@ def test_a_killed_worker_is_replaced(start):
     assert s.process.poll() is None
 
 
+def test_finished_and_abandoned_requests_are_not_taken_for_stuck_ones(start):
+    s = start(WEB_TIMEOUT="1")
+    first = int(s.get("/pid")[1])
+    for _ in range(50):
+        s.get("/")
+    s.get("/stream")
+    # A client that leaves in the middle of a streamed body.
+    with socket.create_connection(("127.0.0.1", s.port)) as client:
+        client.sendall(b"GET /drip HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert client.recv(1024).startswith(b"HTTP/1.1 200")
+    time.sleep(6)
+    assert int(s.get("/pid")[1]) == first
+    assert "timed out" not in s.log()[1]
+
+
 def test_a_request_longer_than_the_timeout_is_cut_and_its_worker_replaced(start):
     s = start(WEB_TIMEOUT="2")
     first = int(s.get("/pid")[1])
