@@ -91,9 +91,14 @@ export function dockerRunArgs(args: Record<string, unknown>, name: string): stri
                 for (const l of value as { label: string; value: string }[])
                     flags.push("--label", `${l.label}=${l.value}`);
                 break;
+            case "stopTimeout":
+                flags.push("--stop-timeout", String(value));
+                break;
             case "wait":
             case "waitTimeout":
-                // Pulumi-side behaviour (wait for healthy); the test waits itself.
+            case "destroyGraceSeconds":
+                // Pulumi-side behaviour (wait for healthy, stop before removing); the test waits
+                // and removes by itself.
                 break;
             default:
                 throw new Error(`container input ${key} is not carried over to docker run`);
