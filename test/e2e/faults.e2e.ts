@@ -1,8 +1,8 @@
 // Faults survived, on real systems: each test injects one fault into a live stack (the registry
-// down, a resource removed out of band, a broken kubeconfig, two updates at once, an update
-// killed half-way) and checks that nothing is lost and that the next `up` converges with no step
-// beyond the one the test names. The tests of each stack run in order: each starts from the
-// state the one before left.
+// down, the Docker daemon restarting, a resource removed out of band, a broken kubeconfig, two
+// updates at once, an update killed half-way) and checks that nothing is lost and that the next
+// `up` converges with no step beyond the one the test names. The tests of each stack run in
+// order: each starts from the state the one before left.
 import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -316,6 +316,25 @@ describe("Faults survived, on real systems", function () {
             const refreshed = await stack.refresh(transcript.opts);
             assert.deepStrictEqual(changes(refreshed.summary.resourceChanges), { delete: 1 });
             assert.deepStrictEqual(await up(), { create: 1 });
+            await serves(greetings[greetings.length - 1]);
+            await previewsNoChange();
+        });
+
+        it("Docker daemon restarts: the container comes back by its restart policy, no change to make", async () => {
+            const startedAt = () =>
+                docker("inspect", "--format", "{{.State.StartedAt}}", container);
+            const before = startedAt();
+            // The test bed's own stop and start: dockerd runs as a plain background process. The
+            // suite's registry is a host process, not a container, so it stays up throughout.
+            execFileSync(testbedScript("docker-engine.sh"), ["stop"], { stdio: "pipe" });
+            execFileSync(testbedScript("docker-engine.sh"), ["start"], { stdio: "pipe" });
+            let health = "";
+            for (let i = 0; i < 120 && health !== "healthy"; i++) {
+                await sleep(1000);
+                health = docker("inspect", "--format", "{{.State.Health.Status}}", container);
+            }
+            assert.strictEqual(health, "healthy");
+            assert.notStrictEqual(startedAt(), before, "the daemon started it again");
             await serves(greetings[greetings.length - 1]);
             await previewsNoChange();
         });
