@@ -39,7 +39,7 @@ export function stopTimeoutSeconds(settings: FlaskAppSettings): number {
     return settings.requestTimeoutSeconds + shutdownMarginSeconds;
 }
 
-/** Environment the component sets itself: gunicorn's settings. */
+/** Environment the component sets itself: the app server's settings (app/server.py). */
 export function runtimeEnv(settings: FlaskAppSettings): Record<string, string> {
     return {
         PORT: String(settings.containerPort),

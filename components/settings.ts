@@ -155,9 +155,9 @@ export interface FlaskAppArgs {
     readonly appName?: string;
     /** Port the app listens on inside the container (`PORT`). Default `8000`. */
     readonly containerPort?: number;
-    /** gunicorn worker processes (`WEB_CONCURRENCY`). Default `2`. */
+    /** Worker processes of the app server (`WEB_CONCURRENCY`). Default `2`. */
     readonly workers?: number;
-    /** gunicorn request timeout in seconds (`WEB_TIMEOUT`). Default `30`. */
+    /** Request timeout in seconds, and the longest SIGTERM waits for requests in flight (`WEB_TIMEOUT`). Default `30`. */
     readonly requestTimeoutSeconds?: number;
     /** Path of the health route that healthchecks and probes call. Default `"/healthz"`. */
     readonly healthPath?: string;
