@@ -25,6 +25,7 @@ import {
     kubectlJson,
     newStack,
     repoRoot,
+    tearDown,
     testBed,
 } from "./harness";
 import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
@@ -280,14 +281,7 @@ describe("Faults survived, on real systems", function () {
             await serves(greetings[0]);
         });
 
-        after(async () => {
-            try {
-                await stack?.destroy();
-                await stack?.workspace.removeStack(stack.name);
-            } finally {
-                project?.remove();
-            }
-        });
+        after(() => tearDown(stack, project));
 
         it("registry down: the up fails naming the registry, the app keeps serving, the next up converges", async () => {
             const served = greetings[greetings.length - 1];
@@ -445,10 +439,8 @@ describe("Faults survived, on real systems", function () {
 
         after(async () => {
             try {
-                await stack?.destroy();
-                await stack?.workspace.removeStack(stack.name);
+                await tearDown(stack, project);
             } finally {
-                project?.remove();
                 if (kwokNode) kubectl(bed, ["label", "node", kwokNode, `${nodeLabel}-`]);
             }
         });
