@@ -1,7 +1,7 @@
 """Benchmark of the app servers for `GET /`, with ratios against baselines from the same run.
 
-    python benchmarks/server.py host  [--seconds S] [--connections C] [--write]
-    python benchmarks/server.py image [--seconds S] [--connections C] [--write]
+    python benchmarks/server.py host  [--rounds N] [--seconds S] [--write]
+    python benchmarks/server.py image [--rounds N] [--seconds S] [--write]
     python benchmarks/server.py ceiling [--seconds S]
 
 `host` pins each server to core 0 and the load generator (Debian's `wrk`) to core 1, then

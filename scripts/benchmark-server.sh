@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks the app servers (benchmarks/server.py), `--write` puts the figures in BENCHMARKS.md:
-#   scripts/benchmark-server.sh [--seconds S] [--write]         on this machine's cores
-#   scripts/benchmark-server.sh image [--seconds S] [--write]   the built image, on the test bed
+#   scripts/benchmark-server.sh [--rounds N] [--seconds S] [--write]         on this machine's cores
+#   scripts/benchmark-server.sh image [--rounds N] [--seconds S] [--write]   the built image, on the test bed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
