@@ -469,28 +469,29 @@ describe("Faults survived, on real systems", function () {
                     ),
                 ],
             ];
-            for (const [value, message] of cases) {
-                await stack.setConfig("flask-app:kubeconfig", { value, secret: true });
-                await assert.rejects(stack.up(transcript.opts), (err: Error) => {
-                    assert.match(err.message, message);
-                    return true;
-                });
-                const types = ((await checkpoint(stack)).resources ?? []).map(
-                    (r: { type: string }) => r.type,
-                );
-                // The program does not check the kubeconfig: the image is built and pushed
-                // before the first Kubernetes object fails. No Kubernetes object is created.
-                assert.deepStrictEqual(types.sort(), [
-                    "docker:index/image:Image",
-                    "flaskapp:index:FlaskApp",
-                    "pulumi:providers:docker",
-                    "pulumi:providers:kubernetes",
-                    "pulumi:pulumi:Stack",
-                ]);
+            try {
+                for (const [value, message] of cases) {
+                    await stack.setConfig("flask-app:kubeconfig", { value, secret: true });
+                    await assert.rejects(stack.up(transcript.opts), (err: Error) => {
+                        assert.match(err.message, message);
+                        return true;
+                    });
+                    const types = ((await checkpoint(stack)).resources ?? []).map(
+                        (r: { type: string }) => r.type,
+                    );
+                    // The program does not check the kubeconfig: the image may be built and
+                    // pushed before the first Kubernetes object fails (or cut short when it
+                    // does). No Kubernetes object is created.
+                    assert.deepStrictEqual(
+                        types.filter((t: string) => t.startsWith("kubernetes:")),
+                        [],
+                    );
+                }
+                assert.throws(() => kubectlJson(bed, "namespace", namespace), /NotFound|not found/);
+            } finally {
+                // The later cases start from a stack with a good kubeconfig, whatever this one did.
+                await stack.setConfig("flask-app:kubeconfig", { value: kubeconfig, secret: true });
             }
-            assert.throws(() => kubectlJson(bed, "namespace", namespace), /NotFound|not found/);
-
-            await stack.setConfig("flask-app:kubeconfig", { value: kubeconfig, secret: true });
             await up();
             assert.strictEqual(deployment().status.availableReplicas, 2);
             await previewsNoChange();
