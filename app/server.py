@@ -290,7 +290,18 @@ def main() -> None:
     from granian.constants import Interfaces
     from granian.server import Server
 
-    Server(
+    main_pid = os.getpid()
+
+    class StoppingServer(Server):
+        def signal_handler_interrupt(self, *args, **kwargs):
+            # A forked worker runs the main process's handler until granian sets its own; a
+            # SIGTERM then would be lost and the worker would serve on until killed after
+            # WEB_GRACEFUL_TIMEOUT. Nothing is in flight yet, so it may simply leave.
+            if os.getpid() != main_pid:
+                os._exit(0)
+            super().signal_handler_interrupt(*args, **kwargs)
+
+    StoppingServer(
         "server:worker_app",
         factory=True,
         interface=Interfaces.WSGI,

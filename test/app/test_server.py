@@ -210,7 +210,13 @@ class Server:
         }
         with open(self.out, "wb") as out, open(self.err, "wb") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "server"], cwd=APP_DIR, env=full_env, stdout=out, stderr=err
+                [sys.executable, "-m", "server"],
+                cwd=APP_DIR,
+                env=full_env,
+                stdout=out,
+                stderr=err,
+                # A group of its own, so that stop() can leave no worker behind.
+                start_new_session=True,
             )
         deadline = time.monotonic() + 20
         while True:
@@ -220,7 +226,7 @@ class Server:
             except OSError:
                 assert self.process.poll() is None, self.err.read_text()
                 assert time.monotonic() < deadline, "the server did not answer in 20 s"
-                time.sleep(0.1)
+                time.sleep(0.02)
 
     def get(self, path, timeout=5):
         url = f"http://127.0.0.1:{self.port}{path}"
@@ -234,10 +240,14 @@ class Server:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=20)
+                self.process.wait(timeout=40)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
 
 
 @pytest.fixture
@@ -299,6 +309,18 @@ def test_sigterm_completes_the_request_in_flight_and_refuses_new_ones(start):
     thread.join(15)
     assert result == {"value": (200, "slept 2")}
     assert s.process.wait(timeout=10) == 0
+
+
+def test_sigterm_just_after_start_stops_at_once(start):
+    # A worker still building the Flask app when SIGTERM comes must not wait for the graceful
+    # timeout. (granian itself leaves a window of a few milliseconds, just before a worker
+    # serves, where SIGTERM is lost and only the timeout stops the worker.)
+    for _ in range(3):
+        s = start(app=None, WEB_CONCURRENCY="2", WEB_GRACEFUL_TIMEOUT="30")
+        began = time.monotonic()
+        s.process.terminate()
+        assert s.process.wait(timeout=40) == 0
+        assert time.monotonic() - began < 5
 
 
 def test_sigterm_stops_waiting_after_the_graceful_timeout(start):
