@@ -22,6 +22,7 @@ import {
     repoRoot,
     secretForms,
     storedState,
+    tearDown,
     testBed,
 } from "./harness";
 import { Plugin, dockerProvider, nodejsLanguage, pluginsInstalled, yamlLanguage } from "./plugins";
@@ -91,14 +92,7 @@ function describeConsumer({ example, language, greeting }: Consumer): void {
             );
         });
 
-        after(async () => {
-            try {
-                await stack?.destroy();
-                await stack?.workspace.removeStack(stack.name);
-            } finally {
-                project?.remove();
-            }
-        });
+        after(() => tearDown(stack, project));
 
         it("adds the package with `pulumi package add`, recorded in Pulumi.yaml by its path", async () => {
             // The example names the package by its path from examples/, which the copy is not in:

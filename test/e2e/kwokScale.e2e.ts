@@ -16,6 +16,7 @@ import {
     kubectl,
     kubectlJson,
     newStack,
+    tearDown,
     testBed,
 } from "./harness";
 import {
@@ -100,10 +101,8 @@ describe("kubernetes target, 200 replicas on kwok", function () {
 
     after(async () => {
         try {
-            await stack?.destroy();
-            await stack?.workspace.removeStack(stack.name);
+            await tearDown(stack, project);
         } finally {
-            project?.remove();
             kubectl(bed, ["delete", "node", ...nodes, "--ignore-not-found"]);
         }
     });
