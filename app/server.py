@@ -13,6 +13,8 @@ WEB_TIMEOUT           seconds a request may run before its worker is replaced; d
 WEB_GRACEFUL_TIMEOUT  seconds SIGTERM waits for in-flight requests; default WEB_TIMEOUT
 WEB_ACCESS_LOG        1 or true: one JSON line per request on stdout; default off
 WEB_APP               module:factory of the WSGI app; default flask_app:create_app
+WEB_ENV_DIR           folder whose files become environment variables, one a file (a mounted
+                      Kubernetes Secret: secret values stay out of the pod spec); default none
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from json.encoder import encode_basestring as _quote
 
@@ -244,6 +246,23 @@ class Duties:
             pass
 
 
+def load_env_dir(env: MutableMapping[str, str]) -> None:
+    """Adds each file of WEB_ENV_DIR to `env`, named by the file, valued by its contents."""
+    directory = env.get("WEB_ENV_DIR", "").strip()
+    if not directory:
+        return
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError as error:
+        raise SystemExit(f"WEB_ENV_DIR must be a readable folder; got {directory!r}: {error}")
+    for entry in entries:
+        # A Secret volume keeps its data behind "..data" links; the files are the other names.
+        if entry.name.startswith(".") or not entry.is_file():
+            continue
+        with open(entry.path, encoding="utf-8") as file:
+            env[entry.name] = file.read()
+
+
 def worker_app() -> Callable:
     """The WSGI app one worker serves; granian calls it in each worker process."""
     settings = settings_from_env(os.environ)
@@ -286,6 +305,8 @@ LOG_CONFIG = {
 
 
 def main() -> None:
+    # Before anything reads the environment; the workers inherit it.
+    load_env_dir(os.environ)
     settings = settings_from_env(os.environ)
     from granian.constants import Interfaces
     from granian.server import Server

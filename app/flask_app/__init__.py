@@ -8,7 +8,7 @@ DEFAULT_GREETING = "Hello from Flask!"
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app; tests call this directly, gunicorn calls it as `flask_app:create_app()`."""
+    """Build the app; tests call this directly, server.py once per worker."""
     app = Flask(__name__)
     app.config["GREETING"] = os.environ.get("GREETING", DEFAULT_GREETING)
     app.config.from_mapping(config or {})

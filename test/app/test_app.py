@@ -1,8 +1,5 @@
 """Tests of the Flask app, built through its factory without a server."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -40,17 +37,13 @@ def test_unknown_route_is_404(client):
     assert client.get("/nope").status_code == 404
 
 
-def test_factory_builds_independent_apps():
-    assert create_app() is not create_app()
-
-
-def test_healthcheck_fails_when_nothing_listens():
-    env = {**os.environ, "PORT": "1"}
-    result = subprocess.run(
-        [sys.executable, str(APP_DIR / "healthcheck.py")], env=env, capture_output=True, text=True
-    )
-    assert result.returncode == 1
-    assert "healthcheck http://127.0.0.1:1/healthz" in result.stderr
+def test_each_app_takes_the_greeting_of_its_own_creation(monkeypatch):
+    monkeypatch.setenv("GREETING", "one")
+    first = create_app()
+    monkeypatch.setenv("GREETING", "two")
+    second = create_app()
+    assert first.test_client().get("/").get_json() == {"message": "one"}
+    assert second.test_client().get("/").get_json() == {"message": "two"}
 
 
 def test_dockerignore_keeps_secrets_and_tests_out():

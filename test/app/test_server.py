@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import server
-from server import Duties, settings_from_env
+from server import Duties, load_env_dir, settings_from_env
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
 TEST_DIR = Path(__file__).resolve().parent
@@ -41,6 +41,30 @@ def test_settings_defaults_match_the_image():
     env = dict(w.split("=", 1) for w in words if w.startswith(("PORT=", "WEB_")) and "=" in w)
     assert set(env) == {"PORT", "WEB_CONCURRENCY", "WEB_THREADS", "WEB_TIMEOUT"}
     assert settings_from_env(env) == settings
+
+
+def test_env_dir_files_become_variables_as_a_secret_volume_lays_them_out(tmp_path):
+    # The kubelet's layout: the values in a timestamped folder, "..data" linking to it, and
+    # each name a link through "..data".
+    data = tmp_path / "..2026_11_24_00_00_00.1"
+    data.mkdir()
+    (data / "API_KEY").write_text("s3cret\nwith a newline")
+    (tmp_path / "..data").symlink_to(data.name)
+    (tmp_path / "API_KEY").symlink_to("..data/API_KEY")
+    env = {"WEB_ENV_DIR": str(tmp_path), "KEEP": "1"}
+    load_env_dir(env)
+    assert env == {"WEB_ENV_DIR": str(tmp_path), "KEEP": "1", "API_KEY": "s3cret\nwith a newline"}
+
+
+def test_env_dir_unset_changes_nothing():
+    env = {"KEEP": "1"}
+    load_env_dir(env)
+    assert env == {"KEEP": "1"}
+
+
+def test_env_dir_missing_stops_the_server_naming_it():
+    with pytest.raises(SystemExit, match="WEB_ENV_DIR must be a readable folder; got '/no/such'"):
+        load_env_dir({"WEB_ENV_DIR": "/no/such"})
 
 
 def test_settings_come_from_the_environment():
