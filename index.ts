@@ -9,4 +9,11 @@ export const imageRef = app.imageRef;
 export const url = app.url;
 // Only a LoadBalancer has one; the engine warns about an undefined stack output, not a null one.
 export const externalUrl = app.externalUrl.apply((address) => address ?? null);
-export const resourceNames = app.resourceNames;
+// What the app runs as, by kind, for `docker` and `kubectl` commands.
+export const resourceNames = app.docker
+    ? { container: app.docker.container.name, network: app.docker.network.name }
+    : {
+          namespace: app.kubernetes!.deployment.metadata.namespace,
+          deployment: app.kubernetes!.deployment.metadata.name,
+          service: app.kubernetes!.service.metadata.name,
+      };

@@ -2,7 +2,9 @@
 // computes for its default settings, published on 127.0.0.1:HOST_PORT, so that
 // benchmarks/server.py runs the image exactly as the component would.
 //   npx ts-node benchmarks/containerFlags.ts NAME HOST_PORT
-import { containerArgs, resolveSettings } from "../components";
+import { containerSpec } from "../components/container";
+import { containerArgs } from "../components/docker";
+import { checkedSettings } from "../components/flaskApp";
 import { dockerRunArgs } from "../test/e2e/dockerRun";
 import { promiseOf } from "../test/promiseOf";
 
@@ -11,11 +13,12 @@ async function main() {
     if (!name || !Number.isInteger(Number(hostPort))) {
         throw new Error("usage: containerFlags.ts NAME HOST_PORT");
     }
-    const settings = resolveSettings(name, {
+    const settings = checkedSettings(name, {
         image: { repository: "localhost:5000/unused" },
         docker: { hostPort: Number(hostPort) },
     });
-    const args = containerArgs(settings, "IMAGE");
+    // On the default bridge: the network of its own is Pulumi's to create.
+    const args = containerArgs(settings, containerSpec(settings, "IMAGE"), "bridge");
     const flags = dockerRunArgs({ ...args, envs: await promiseOf(args.envs) }, name);
     // dockerRunArgs ends with the image; the caller puts its own there.
     console.log(JSON.stringify(flags.slice(0, -1)));

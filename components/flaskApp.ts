@@ -1,20 +1,23 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import type * as k8sTypes from "@pulumi/kubernetes";
 
-import { containerArgs, dockerUrl } from "./dockerContainer";
-import {
-    clusterUrl,
-    deploymentManifest,
-    envSecretManifest,
-    externalUrl,
-    namespaceManifest,
-    pullSecretManifest,
-    pullSecretName,
-    serviceManifest,
-} from "./kubernetesManifests";
-import { FlaskAppArgs, FlaskAppSettings, resolveSettings } from "./settings";
+import { FlaskAppArgs } from "./args";
+import { containerSpec } from "./container";
+import { DockerChildren, checkDocker, deployDocker } from "./docker";
+import { KubernetesChildren, checkKubernetes, deployKubernetes } from "./kubernetes";
+import { FlaskAppArgsError, FlaskAppSettings, resolveSettings, settingsProblems } from "./settings";
+
+interface Children {
+    readonly image: docker.Image;
+    readonly docker?: DockerChildren;
+    readonly kubernetes?: KubernetesChildren;
+}
+
+// Kept beside the component rather than in fields: the package schema (provider/) is inferred
+// from the class's fields, and resource-typed ones would tie every language's SDK to the docker
+// and kubernetes SDKs. The getters below give TypeScript callers the same objects.
+const childrenOf = new WeakMap<FlaskApp, Children>();
 
 /**
  * Builds the Flask app's image, pushes it to a registry and runs it, pinned by digest, either as
@@ -27,48 +30,64 @@ export class FlaskApp extends pulumi.ComponentResource {
     public readonly url: pulumi.Output<string>;
     /** The address of a LoadBalancer Service, once the cluster assigns one; otherwise undefined. */
     public readonly externalUrl: pulumi.Output<string | undefined>;
-    /** Names of what the component created, by kind: `container`, or `namespace`, `deployment`, `service`. */
-    public readonly resourceNames: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: FlaskAppArgs, opts?: pulumi.ComponentResourceOptions) {
         // Settings are checked before anything is registered, so a bad one creates nothing.
-        const settings = resolveSettings(name, args);
+        const settings = checkedSettings(name, args);
         super("flaskapp:index:FlaskApp", name, {}, opts);
 
         const image = buildImage(settings, this);
         this.imageRef = image.repoDigest;
+        const spec = containerSpec(settings, image.repoDigest);
 
         if (settings.target === "docker") {
-            const container = new docker.Container(
-                `${name}-container`,
-                containerArgs(settings, image.repoDigest),
-                {
-                    parent: this,
-                },
-            );
-            this.url = pulumi.output(
-                dockerUrl(settings.docker.hostAddress, settings.docker.hostPort),
-            );
+            const deployed = deployDocker(settings, spec, this);
+            childrenOf.set(this, { image, docker: deployed.children });
+            this.url = deployed.url;
             this.externalUrl = pulumi.output(undefined);
-            this.resourceNames = pulumi.all({ container: container.name });
         } else {
-            const deployed = deployToKubernetes(settings, image.repoDigest, this);
+            const deployed = deployKubernetes(settings, spec, this);
+            childrenOf.set(this, { image, kubernetes: deployed.children });
             this.url = deployed.url;
             this.externalUrl = deployed.externalUrl;
-            this.resourceNames = deployed.resourceNames;
         }
 
         this.registerOutputs({
             imageRef: this.imageRef,
             url: this.url,
             externalUrl: this.externalUrl,
-            resourceNames: this.resourceNames,
         });
     }
+
+    /** The image built from the app folder and pushed. */
+    public get image(): docker.Image {
+        return childrenOf.get(this)!.image;
+    }
+
+    /** What the docker target created; undefined on the kubernetes target. */
+    public get docker(): DockerChildren | undefined {
+        return childrenOf.get(this)!.docker;
+    }
+
+    /** What the kubernetes target created; undefined on the docker target. */
+    public get kubernetes(): KubernetesChildren | undefined {
+        return childrenOf.get(this)!.kubernetes;
+    }
+}
+
+/** The settings with their defaults, or `FlaskAppArgsError` naming every bad one. */
+export function checkedSettings(name: string, args: FlaskAppArgs): FlaskAppSettings {
+    const problems = settingsProblems(args);
+    if (problems.length > 0) throw new FlaskAppArgsError(name, problems);
+    const settings = resolveSettings(name, args);
+    const targetProblems = (settings.target === "docker" ? checkDocker : checkKubernetes)(settings);
+    if (targetProblems.length > 0) throw new FlaskAppArgsError(name, targetProblems);
+    return settings;
 }
 
 function buildImage(settings: FlaskAppSettings, parent: pulumi.Resource): docker.Image {
     const { image, registry } = settings;
+    const credentials = registry.credentials;
     return new docker.Image(
         `${settings.name}-image`,
         {
@@ -79,91 +98,14 @@ function buildImage(settings: FlaskAppSettings, parent: pulumi.Resource): docker
                 platform: image.platform,
                 args: image.buildArgs,
             },
-            registry:
-                registry.username === undefined
-                    ? { server: registry.server }
-                    : {
-                          server: registry.server,
-                          username: registry.username,
-                          password: pulumi.secret(registry.password ?? ""),
-                      },
+            registry: credentials
+                ? {
+                      server: registry.server,
+                      username: credentials.username,
+                      password: pulumi.secret(credentials.password),
+                  }
+                : { server: registry.server },
         },
         { parent },
     );
-}
-
-function deployToKubernetes(
-    settings: FlaskAppSettings,
-    imageRef: pulumi.Output<string>,
-    parent: pulumi.Resource,
-) {
-    // Loaded here, not at the top: a docker stack never pays for the Kubernetes SDK.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const k8s: typeof k8sTypes = require("@pulumi/kubernetes");
-    const { name, kubernetes: target } = settings;
-    // Without a kubeconfig the children inherit the component's `providers`, like any child.
-    const provider =
-        target.kubeconfig === undefined
-            ? undefined
-            : new k8s.Provider(
-                  `${name}-k8s`,
-                  { kubeconfig: pulumi.secret(target.kubeconfig) },
-                  { parent },
-              );
-    const opts: pulumi.CustomResourceOptions = { parent, provider };
-
-    const namespace = target.createNamespace
-        ? new k8s.core.v1.Namespace(`${name}-namespace`, namespaceManifest(settings), opts).metadata
-              .name
-        : pulumi.output(target.namespace);
-
-    const pullSecret =
-        settings.registry.username === undefined
-            ? undefined
-            : new k8s.core.v1.Secret(
-                  `${name}-pull-secret`,
-                  pullSecretManifest(settings, namespace),
-                  opts,
-              );
-    const envSecret =
-        Object.keys(settings.secretEnv).length === 0
-            ? undefined
-            : new k8s.core.v1.Secret(`${name}-env`, envSecretManifest(settings, namespace), opts);
-
-    const timeout = `${target.awaitTimeoutSeconds}s`;
-    const awaitOpts = { ...opts, customTimeouts: { create: timeout, update: timeout } };
-    const deployment = new k8s.apps.v1.Deployment(
-        `${name}-deployment`,
-        deploymentManifest(settings, {
-            namespace,
-            imageRef,
-            // The fixed name, not the Secret's output: the Secret is replaced (deleted first) when
-            // the credentials change, and a property that depends on it would make the engine
-            // replace the Deployment with it. dependsOn orders them without that.
-            pullSecretName: pullSecret && pullSecretName(settings),
-            envSecretName: envSecret?.metadata.name,
-        }),
-        { ...awaitOpts, dependsOn: pullSecret ? [pullSecret] : [] },
-    );
-    const service = new k8s.core.v1.Service(
-        `${name}-service`,
-        serviceManifest(settings, namespace),
-        {
-            ...awaitOpts,
-            dependsOn: [deployment],
-        },
-    );
-
-    const port = target.servicePort;
-    return {
-        url: pulumi
-            .all([service.metadata.name, service.metadata.namespace])
-            .apply(([svc, ns]) => clusterUrl(svc, ns, port)),
-        externalUrl: service.status.apply((status) => externalUrl(status, port)),
-        resourceNames: pulumi.all({
-            namespace,
-            deployment: deployment.metadata.name,
-            service: service.metadata.name,
-        }),
-    };
 }

@@ -13,6 +13,11 @@ export interface RepositoryParts {
     readonly path: string;
 }
 
+/** A registry host as image references name one: a host name or address, and an optional port. */
+export function isRegistryHost(value: string): boolean {
+    return domainPattern.test(value);
+}
+
 /**
  * Splits a repository such as `localhost:5000/team/app` into registry host and path, or returns
  * `undefined` when it is not a valid repository (a tag, digest or uppercase letter included).
@@ -26,7 +31,7 @@ export function splitRepository(repository: string): RepositoryParts | undefined
         slash !== -1 && (first.includes(".") || first.includes(":") || first === "localhost");
     const host = hasHost ? first : undefined;
     const path = hasHost ? repository.slice(slash + 1) : repository;
-    if (host !== undefined && !domainPattern.test(host)) return undefined;
+    if (host !== undefined && !isRegistryHost(host)) return undefined;
     if (!pathPattern.test(path)) return undefined;
     return { host, path };
 }

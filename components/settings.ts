@@ -1,177 +1,414 @@
+// Every setting in one table: where it sits in FlaskAppArgs, its stack config key, type, default,
+// description and the check its value must pass. The component's defaults and checks and the
+// stack-config reader work from it; a test holds Pulumi.yaml's config block and the README's
+// table equal to it (`npm run docs:config` rewrites the README's).
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
-import { isCpuQuantity, isMemoryQuantity, parseQuantity } from "./quantity";
+import {
+    DeployTarget,
+    FlaskAppArgs,
+    ResourcesArgs,
+    RestartPolicy,
+    ServiceType,
+    Toleration,
+} from "./args";
+import * as checks from "./checks";
 import { splitRepository } from "./imageReference";
+import { isCpuQuantity, isMemoryQuantity, parseQuantity } from "./quantity";
 
-// Each choice is a named `as const` object: the one form of enum the component package's schema
-// inference accepts (provider/), and an array of its values for the checks.
-
-/** Where the app runs. */
-export const DeployTarget = { Docker: "docker", Kubernetes: "kubernetes" } as const;
-export type DeployTarget = (typeof DeployTarget)[keyof typeof DeployTarget];
-export const deployTargets: readonly DeployTarget[] = Object.values(DeployTarget);
-
-/** Docker's restart policy for the container. */
-export const RestartPolicy = {
-    No: "no",
-    OnFailure: "on-failure",
-    Always: "always",
-    UnlessStopped: "unless-stopped",
-} as const;
-export type RestartPolicy = (typeof RestartPolicy)[keyof typeof RestartPolicy];
-export const restartPolicies: readonly RestartPolicy[] = Object.values(RestartPolicy);
-
-/** How the Kubernetes Service is exposed. */
-export const ServiceType = {
-    ClusterIP: "ClusterIP",
-    NodePort: "NodePort",
-    LoadBalancer: "LoadBalancer",
-} as const;
-export type ServiceType = (typeof ServiceType)[keyof typeof ServiceType];
-export const serviceTypes: readonly ServiceType[] = Object.values(ServiceType);
-
-/** How a toleration matches a taint. */
-export const TolerationOperator = { Equal: "Equal", Exists: "Exists" } as const;
-export type TolerationOperator = (typeof TolerationOperator)[keyof typeof TolerationOperator];
-export const tolerationOperators: readonly TolerationOperator[] = Object.values(TolerationOperator);
-
-/** The effect of a taint a toleration matches. */
-export const TaintEffect = {
-    NoSchedule: "NoSchedule",
-    PreferNoSchedule: "PreferNoSchedule",
-    NoExecute: "NoExecute",
-} as const;
-export type TaintEffect = (typeof TaintEffect)[keyof typeof TaintEffect];
-export const taintEffects: readonly TaintEffect[] = Object.values(TaintEffect);
-
-/** A Kubernetes toleration: lets the pods run on nodes with a matching taint. */
-export interface Toleration {
-    /** Taint key to match. Required unless `operator` is `"Exists"` (then empty matches every taint). */
-    readonly key?: string;
-    /** `"Equal"` (key and value match) or `"Exists"` (the key alone). Default `"Equal"`. */
-    readonly operator?: TolerationOperator;
-    /** Taint value to match with `"Equal"`. Conflicts with `"Exists"`. */
-    readonly value?: string;
-    /** Taint effect to match: `NoSchedule`, `PreferNoSchedule` or `NoExecute`. Default every effect. */
-    readonly effect?: TaintEffect;
-    /** Seconds a `NoExecute` taint is tolerated before eviction. Default forever. Only with `NoExecute`. */
-    readonly tolerationSeconds?: number;
-}
-
-/** The image that the component builds from the app folder and pushes. */
-export interface ImageArgs {
-    /**
-     * Repository to push to, without tag or digest, e.g. `localhost:5000/flask-app`. When it
-     * names no registry host, `registry.server` is put in front of it.
-     */
-    readonly repository: string;
-    /** Tag pushed beside the digest. Default `"latest"`; the running image is always pinned by digest. */
-    readonly tag?: string;
-    /** Platform to build for, `os/arch[/variant]`. Default `"linux/amd64"`. */
-    readonly platform?: string;
-    /**
-     * Build arguments passed to the Dockerfile, e.g. `BASE_IMAGE` for another base image or
-     * `PIP_INDEX_URL` for a private package index. Default none.
-     */
-    readonly buildArgs?: Record<string, pulumi.Input<string>>;
-}
-
-/** Credentials for the registry that the image is pushed to (and, on Kubernetes, pulled from). */
-export interface RegistryArgs {
-    /** Registry host, e.g. `ghcr.io`. Default the host named in `image.repository`, else Docker Hub. */
-    readonly server?: string;
-    /** User name. Default none (anonymous push). Required with `password`. */
-    readonly username?: string;
-    /** Password or token. Default none. Stored as a secret. Requires `username`. */
-    readonly password?: pulumi.Input<string>;
-}
-
-/** CPU and memory, in Kubernetes quantity syntax; the docker target applies the limits. */
-export interface ResourcesArgs {
-    /** CPU request. Default `"100m"`. Ignored when `target` is `"docker"`. */
-    readonly cpuRequest?: string;
-    /** CPU limit. Default `"500m"`. Must not be below `cpuRequest`. */
-    readonly cpuLimit?: string;
-    /** Memory request. Default `"128Mi"`. Ignored when `target` is `"docker"`. */
-    readonly memoryRequest?: string;
-    /** Memory limit. Default `"256Mi"`. Must not be below `memoryRequest`. */
-    readonly memoryLimit?: string;
-}
-
-/** Settings of the `"docker"` target. Ignored when `target` is `"kubernetes"`. */
-export interface DockerTargetArgs {
-    /** Host address the port is published on. Default `"127.0.0.1"`, reachable from this host only. */
-    readonly hostAddress?: string;
-    /** Host port. Default `8080`. */
-    readonly hostPort?: number;
-    /** Restart policy: `no`, `on-failure`, `always` or `unless-stopped`. Default `"unless-stopped"`. */
-    readonly restartPolicy?: RestartPolicy;
-    /** Seconds `pulumi up` waits for the container to become healthy. Default `60`. */
-    readonly healthyTimeoutSeconds?: number;
-}
-
-/** Settings of the `"kubernetes"` target. Ignored when `target` is `"docker"`. */
-export interface KubernetesTargetArgs {
-    /** Namespace of every object. Default `"default"`. */
-    readonly namespace?: string;
-    /**
-     * Create the namespace, labelled to enforce the Pod Security "restricted" profile.
-     * Default `false`: the namespace must exist.
-     */
-    readonly createNamespace?: boolean;
-    /** Replicas of the Deployment. Default `2`. */
-    readonly replicas?: number;
-    /** Service type: `ClusterIP`, `NodePort` or `LoadBalancer`. Default `"ClusterIP"`. */
-    readonly serviceType?: ServiceType;
-    /** Port the Service listens on. Default `80`. */
-    readonly servicePort?: number;
-    /** Fixed node port. Default none (the cluster picks one). Only with `NodePort` or `LoadBalancer`. */
-    readonly nodePort?: number;
-    /**
-     * Kubeconfig contents to deploy with, kept secret. Default the kubernetes provider in the
-     * component's `providers` option, else the ambient kubeconfig.
-     */
-    readonly kubeconfig?: pulumi.Input<string>;
-    /** Seconds `pulumi up` waits for the Deployment and Service to become ready. Default `300`. */
-    readonly awaitTimeoutSeconds?: number;
-    /** Node labels a node must carry to run the pods, e.g. `{ "pool": "web" }`. Default none. */
-    readonly nodeSelector?: Record<string, string>;
-    /** Taints the pods tolerate, so that they may run on nodes reserved by them. Default none. */
-    readonly tolerations?: Toleration[];
-}
-
-export interface FlaskAppArgs {
-    /** Where the app runs: `"docker"` (the local Docker Engine) or `"kubernetes"`. Default `"docker"`. */
+export interface Setting {
+    /** Stack config key, as Pulumi.yaml declares it. */
+    readonly key: string;
+    /** Where the value goes in FlaskAppArgs, e.g. `kubernetes.replicas`. */
+    readonly path: string;
+    readonly type: "string" | "integer" | "boolean" | "object" | "array";
+    /** The default, in stack config and in the component alike. */
+    readonly default: string | number | boolean | object;
+    /** The value that means "not set" (`""` for strings); what then applies is `unset`. */
+    readonly none?: string | number;
+    /** What applies when the setting is not set, for the README. */
+    readonly unset?: string;
+    readonly description: string;
+    /** What the value must be; values only known at deployment (outputs) are not checked. */
+    readonly check?: checks.Check;
+    /** The one target that reads it; both when absent. */
     readonly target?: DeployTarget;
-    /** Folder holding the app and its `Dockerfile`. Default the `app/` folder bundled with this package. */
-    readonly appPath?: string;
-    /** The image to build and push. */
-    readonly image: ImageArgs;
-    /** Registry credentials. Default none. */
-    readonly registry?: RegistryArgs;
-    /** Name of the application, the `app.kubernetes.io/name` label. Default `"flask-app"`. */
-    readonly appName?: string;
-    /** Port the app listens on inside the container (`PORT`). Default `8000`. */
-    readonly containerPort?: number;
-    /** Worker processes of the app server (`WEB_CONCURRENCY`). Default `2`. */
-    readonly workers?: number;
-    /** Request timeout in seconds, and the longest SIGTERM waits for requests in flight (`WEB_TIMEOUT`). Default `30`. */
-    readonly requestTimeoutSeconds?: number;
-    /** Path of the health route that healthchecks and probes call. Default `"/healthz"`. */
-    readonly healthPath?: string;
-    /** CPU and memory requests and limits. Defaults in `ResourcesArgs`. */
-    readonly resources?: ResourcesArgs;
-    /** Environment variables of the app. Default none. Conflicts with the keys of `secretEnv`. */
-    readonly env?: Record<string, pulumi.Input<string>>;
-    /** Environment variables kept secret in state, outputs and logs. Default none. */
-    readonly secretEnv?: Record<string, pulumi.Input<string>>;
-    /** Settings of the docker target. */
-    readonly docker?: DockerTargetArgs;
-    /** Settings of the kubernetes target. */
-    readonly kubernetes?: KubernetesTargetArgs;
+    /** Must be stored encrypted in stack config: the command that does so. */
+    readonly secret?: string;
+    /** The component has no default: callers pass it; only stack config defaults it. */
+    readonly required?: true;
 }
+
+const docker = DeployTarget.Docker;
+const kubernetes = DeployTarget.Kubernetes;
+
+/** Highest WEB_CONCURRENCY and WEB_TIMEOUT the app server accepts (app/server.py). */
+const maxWorkers = 64;
+const maxRequestTimeoutSeconds = 3600;
+
+export const settingsTable = [
+    {
+        key: "target",
+        path: "target",
+        type: "string",
+        default: "docker",
+        description: 'Where the app runs, "docker" (the local Docker Engine) or "kubernetes".',
+        check: checks.oneOf(Object.values(DeployTarget)),
+    },
+    {
+        key: "appPath",
+        path: "appPath",
+        type: "string",
+        default: "",
+        none: "",
+        unset: "the bundled `app/`",
+        description:
+            "Folder holding the app and its Dockerfile. Empty means the bundled app/ folder.",
+        check: checks.appFolder,
+    },
+    {
+        key: "appName",
+        path: "appName",
+        type: "string",
+        default: "flask-app",
+        description: "Name of the application, its app.kubernetes.io/name label.",
+        check: checks.dnsLabel,
+    },
+    {
+        key: "imageRepository",
+        path: "image.repository",
+        type: "string",
+        default: "localhost:5000/flask-app",
+        description:
+            "Repository the image is pushed to, without tag, e.g. localhost:5000/flask-app.",
+        check: checks.imageRepository,
+        required: true,
+    },
+    {
+        key: "imageTag",
+        path: "image.tag",
+        type: "string",
+        default: "latest",
+        description: "Tag pushed beside the digest; what runs is always pinned by digest.",
+        check: checks.imageTag,
+    },
+    {
+        key: "platform",
+        path: "image.platform",
+        type: "string",
+        default: "linux/amd64",
+        description: "Platform the image is built for.",
+        check: checks.platform,
+    },
+    {
+        key: "baseImage",
+        path: "image.buildArgs.BASE_IMAGE",
+        type: "string",
+        default: "",
+        none: "",
+        unset: "the Dockerfile's pinned `python:…-slim`",
+        description:
+            "BASE_IMAGE build argument, the Python base image. Empty means the Dockerfile's pinned default.",
+        check: checks.imageReference,
+    },
+    {
+        key: "pipIndexUrl",
+        path: "image.buildArgs.PIP_INDEX_URL",
+        type: "string",
+        default: "",
+        none: "",
+        unset: "PyPI",
+        description:
+            "PIP_INDEX_URL build argument, a private Python package index. Empty means PyPI.",
+        check: checks.httpUrl,
+    },
+    {
+        key: "pipTrustedHost",
+        path: "image.buildArgs.PIP_TRUSTED_HOST",
+        type: "string",
+        default: "",
+        none: "",
+        unset: "none",
+        description:
+            "PIP_TRUSTED_HOST build argument, a package index host reached over plain HTTP. Empty means none.",
+        check: checks.hostName,
+    },
+    {
+        key: "registryServer",
+        path: "registry.server",
+        type: "string",
+        default: "",
+        none: "",
+        unset: "the host in `imageRepository`",
+        description: "Registry host for the credentials. Empty means the host in imageRepository.",
+        check: checks.registryHost,
+    },
+    {
+        key: "registryUsername",
+        path: "registry.username",
+        type: "string",
+        default: "",
+        none: "",
+        unset: "none (anonymous push)",
+        description:
+            "Registry user name. Empty means an anonymous push; when set, registryPassword is required.",
+    },
+    {
+        key: "registryPassword",
+        path: "registry.password",
+        type: "string",
+        default: "",
+        none: "",
+        unset: "none",
+        description:
+            "Registry password or token; must be set with `pulumi config set --secret`. Required with registryUsername.",
+        secret: "pulumi config set --secret registryPassword",
+    },
+    {
+        key: "containerPort",
+        path: "containerPort",
+        type: "integer",
+        default: 8000,
+        description: "Port the app listens on in the container (PORT).",
+        check: checks.port,
+    },
+    {
+        key: "workers",
+        path: "workers",
+        type: "integer",
+        default: 2,
+        description: "Worker processes of the app server (WEB_CONCURRENCY).",
+        check: checks.integer(1, maxWorkers),
+    },
+    {
+        key: "requestTimeoutSeconds",
+        path: "requestTimeoutSeconds",
+        type: "integer",
+        default: 30,
+        description:
+            "Request timeout in seconds, and the longest SIGTERM waits for requests in flight (WEB_TIMEOUT).",
+        check: checks.integer(1, maxRequestTimeoutSeconds),
+    },
+    {
+        key: "healthPath",
+        path: "healthPath",
+        type: "string",
+        default: "/healthz",
+        description: "Health route that the Docker healthcheck and the Kubernetes probes call.",
+        check: checks.urlPath,
+    },
+    {
+        key: "greeting",
+        path: "env.GREETING",
+        type: "string",
+        default: "",
+        none: "",
+        unset: "the app's own",
+        description:
+            "GREETING environment variable, the app's message. Empty means the app's default.",
+    },
+    {
+        key: "env",
+        path: "env",
+        type: "object",
+        default: {},
+        description:
+            "Environment variables of the app, an object of strings; set one with `pulumi config set --path 'env.NAME' value`.",
+        check: checks.envNames,
+    },
+    {
+        key: "secretEnv",
+        path: "secretEnv",
+        type: "object",
+        default: {},
+        description:
+            "Environment variables kept secret in state, outputs and logs; set one with `pulumi config set --secret --path 'secretEnv.NAME' value`.",
+        check: checks.envNames,
+        secret: "pulumi config set --secret --path 'secretEnv.NAME' value",
+    },
+    {
+        key: "cpuRequest",
+        path: "resources.cpuRequest",
+        type: "string",
+        default: "100m",
+        description: "CPU request (Kubernetes quantity). Kubernetes only.",
+        check: checks.cpuQuantity,
+    },
+    {
+        key: "cpuLimit",
+        path: "resources.cpuLimit",
+        type: "string",
+        default: "500m",
+        description: "CPU limit (Kubernetes quantity), on both targets.",
+        check: checks.cpuQuantity,
+    },
+    {
+        key: "memoryRequest",
+        path: "resources.memoryRequest",
+        type: "string",
+        default: "128Mi",
+        description: "Memory request (Kubernetes quantity). Kubernetes only.",
+        check: checks.memoryQuantity,
+    },
+    {
+        key: "memoryLimit",
+        path: "resources.memoryLimit",
+        type: "string",
+        default: "256Mi",
+        description: "Memory limit (Kubernetes quantity), on both targets.",
+        check: checks.memoryQuantity,
+    },
+    {
+        key: "hostAddress",
+        path: "docker.hostAddress",
+        type: "string",
+        default: "127.0.0.1",
+        description: "Host address the container port is published on. Docker only.",
+        check: checks.ipAddress,
+        target: docker,
+    },
+    {
+        key: "hostPort",
+        path: "docker.hostPort",
+        type: "integer",
+        default: 8080,
+        description: "Host port the container port is published on. Docker only.",
+        check: checks.port,
+        target: docker,
+    },
+    {
+        key: "restartPolicy",
+        path: "docker.restartPolicy",
+        type: "string",
+        default: "unless-stopped",
+        description:
+            "Container restart policy, no, on-failure, always or unless-stopped. Docker only.",
+        check: checks.oneOf(Object.values(RestartPolicy)),
+        target: docker,
+    },
+    {
+        key: "healthyTimeoutSeconds",
+        path: "docker.healthyTimeoutSeconds",
+        type: "integer",
+        default: 60,
+        description: "Seconds to wait for the container to become healthy. Docker only.",
+        check: checks.integer(1),
+        target: docker,
+    },
+    {
+        key: "namespace",
+        path: "kubernetes.namespace",
+        type: "string",
+        default: "default",
+        description: "Namespace of every object. Kubernetes only.",
+        check: checks.dnsLabel,
+        target: kubernetes,
+    },
+    {
+        key: "createNamespace",
+        path: "kubernetes.createNamespace",
+        type: "boolean",
+        default: false,
+        description: 'Create the namespace, enforcing Pod Security "restricted". Kubernetes only.',
+        check: checks.boolean,
+        target: kubernetes,
+    },
+    {
+        key: "replicas",
+        path: "kubernetes.replicas",
+        type: "integer",
+        default: 2,
+        description: "Replicas of the Deployment. Kubernetes only.",
+        check: checks.integer(1),
+        target: kubernetes,
+    },
+    {
+        key: "serviceType",
+        path: "kubernetes.serviceType",
+        type: "string",
+        default: "ClusterIP",
+        description: "Service type, ClusterIP, NodePort or LoadBalancer. Kubernetes only.",
+        check: checks.oneOf(Object.values(ServiceType)),
+        target: kubernetes,
+    },
+    {
+        key: "servicePort",
+        path: "kubernetes.servicePort",
+        type: "integer",
+        default: 80,
+        description: "Port the Service listens on. Kubernetes only.",
+        check: checks.port,
+        target: kubernetes,
+    },
+    {
+        key: "nodePort",
+        path: "kubernetes.nodePort",
+        type: "integer",
+        default: 0,
+        none: 0,
+        unset: "one the cluster picks",
+        description:
+            "Fixed node port of a NodePort or LoadBalancer Service. 0 means one the cluster picks. Kubernetes only.",
+        check: checks.port,
+        target: kubernetes,
+    },
+    {
+        key: "kubeconfig",
+        path: "kubernetes.kubeconfig",
+        type: "string",
+        default: "",
+        none: "",
+        unset: "the ambient kubeconfig",
+        description:
+            "Kubeconfig contents, set with `pulumi config set --secret`. Empty means the ambient kubeconfig. Kubernetes only.",
+        target: kubernetes,
+        secret: "pulumi config set --secret kubeconfig",
+    },
+    {
+        key: "awaitTimeoutSeconds",
+        path: "kubernetes.awaitTimeoutSeconds",
+        type: "integer",
+        default: 300,
+        description:
+            "Seconds to wait for the Deployment and Service to become ready. Kubernetes only.",
+        check: checks.integer(1),
+        target: kubernetes,
+    },
+    {
+        key: "nodeSelector",
+        path: "kubernetes.nodeSelector",
+        type: "object",
+        default: {},
+        description:
+            "Node labels a node must carry to run the pods; set one with `pulumi config set --path 'nodeSelector.KEY' value`. Kubernetes only.",
+        check: checks.nodeSelector,
+        target: kubernetes,
+    },
+    {
+        key: "tolerations",
+        path: "kubernetes.tolerations",
+        type: "array",
+        default: [],
+        description:
+            "Taints the pods tolerate, Kubernetes tolerations (key, operator, value, effect); set with `pulumi config set --path 'tolerations[0].key' KEY`. Kubernetes only.",
+        check: checks.tolerations,
+        target: kubernetes,
+    },
+    {
+        key: "allowEgress",
+        path: "kubernetes.allowEgress",
+        type: "boolean",
+        default: false,
+        description:
+            "Let the pods open connections out, DNS included; their NetworkPolicy refuses them otherwise. Kubernetes only.",
+        check: checks.boolean,
+        target: kubernetes,
+    },
+] as const satisfies readonly Setting[];
+
+export type SettingPath = (typeof settingsTable)[number]["path"];
 
 /** Every setting with its default applied; what the rest of the component works from. */
 export interface FlaskAppSettings {
@@ -187,8 +424,11 @@ export interface FlaskAppSettings {
     };
     readonly registry: {
         readonly server: string;
-        readonly username?: string;
-        readonly password?: pulumi.Input<string>;
+        /** Username and password, which come together or not at all. */
+        readonly credentials?: {
+            readonly username: string;
+            readonly password: pulumi.Input<string>;
+        };
     };
     readonly containerPort: number;
     readonly workers: number;
@@ -197,53 +437,33 @@ export interface FlaskAppSettings {
     readonly resources: Required<ResourcesArgs>;
     readonly env: Record<string, pulumi.Input<string>>;
     readonly secretEnv: Record<string, pulumi.Input<string>>;
-    readonly docker: Required<DockerTargetArgs>;
-    readonly kubernetes: Required<Omit<KubernetesTargetArgs, "kubeconfig" | "nodePort">> &
-        Pick<KubernetesTargetArgs, "kubeconfig" | "nodePort">;
+    readonly docker: {
+        readonly hostAddress: string;
+        readonly hostPort: number;
+        readonly restartPolicy: string;
+        readonly healthyTimeoutSeconds: number;
+    };
+    readonly kubernetes: {
+        readonly namespace: string;
+        readonly createNamespace: boolean;
+        readonly replicas: number;
+        readonly serviceType: string;
+        readonly servicePort: number;
+        readonly nodePort?: number;
+        readonly kubeconfig?: pulumi.Input<string>;
+        readonly awaitTimeoutSeconds: number;
+        readonly nodeSelector: Record<string, string>;
+        readonly tolerations: Toleration[];
+        readonly allowEgress: boolean;
+    };
 }
 
-export const defaults = {
-    target: "docker",
-    appName: "flask-app",
-    tag: "latest",
-    platform: "linux/amd64",
-    containerPort: 8000,
-    workers: 2,
-    requestTimeoutSeconds: 30,
-    healthPath: "/healthz",
-    resources: {
-        cpuRequest: "100m",
-        cpuLimit: "500m",
-        memoryRequest: "128Mi",
-        memoryLimit: "256Mi",
-    },
-    docker: {
-        hostAddress: "127.0.0.1",
-        hostPort: 8080,
-        restartPolicy: "unless-stopped",
-        healthyTimeoutSeconds: 60,
-    },
-    kubernetes: {
-        namespace: "default",
-        createNamespace: false,
-        replicas: 2,
-        serviceType: "ClusterIP",
-        servicePort: 80,
-        awaitTimeoutSeconds: 300,
-        nodeSelector: {} as Record<string, string>,
-        tolerations: [] as Toleration[],
-    },
-} as const;
-
-/** Environment variables that the component sets from its own settings. */
-const reservedEnv: Record<string, string> = {
+/** Environment variables the component sets from its own settings (app/server.py reads them). */
+export const runtimeEnvSettings = {
     PORT: "containerPort",
     WEB_CONCURRENCY: "workers",
     WEB_TIMEOUT: "requestTimeoutSeconds",
-};
-
-/** Docker's own floor for a container memory limit. */
-const dockerMinimumMemoryBytes = 6 * 1024 * 1024;
+} as const satisfies Record<string, SettingPath>;
 
 /** Raised before any resource is created when a setting is invalid; lists every bad setting. */
 export class FlaskAppArgsError extends pulumi.RunError {
@@ -270,331 +490,171 @@ export function bundledAppPath(): string {
     return path.relative(process.cwd(), found ?? candidates[0]) || ".";
 }
 
-const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-// A label key: an optional DNS subdomain prefix and "/", then a name of at most 63 characters.
-const labelKey =
-    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const labelValue = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
-const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const imageTag = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const platformPattern = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
-const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
-function show(value: unknown): string {
-    return JSON.stringify(value) ?? String(value);
+/** The value at a dotted path of an object, or undefined. */
+export function valueAt(object: object, dotted: string): unknown {
+    return dotted
+        .split(".")
+        .reduce<unknown>(
+            (value, part) =>
+                typeof value === "object" && value !== null
+                    ? (value as Record<string, unknown>)[part]
+                    : undefined,
+            object,
+        );
 }
 
-/** Applies the defaults to `args` and checks every setting; throws `FlaskAppArgsError` naming each bad one. */
+function settingAt(path: SettingPath): Setting {
+    return settingsTable.find((s) => s.path === path)!;
+}
+
+/** The caller's value of a setting, else its default; undefined when neither is set. */
+function valueOf<T>(args: FlaskAppArgs, path: SettingPath): T {
+    const setting = settingAt(path);
+    const value = valueAt(args, path);
+    if (value !== undefined) return value as T;
+    if (setting.required || setting.default === setting.none) return undefined as T;
+    return setting.default as T;
+}
+
+/**
+ * Checks of one setting against another, over every target. Each returns what is wrong, naming
+ * both settings.
+ */
+export const crossChecks: Record<string, (args: FlaskAppArgs) => string[]> = {
+    registryCredentialsTogether: ({ registry = {} }) => [
+        ...(registry.password !== undefined && !registry.username
+            ? ["`registry.password` needs `registry.username`; got a password and no username"]
+            : []),
+        ...(registry.username && registry.password === undefined
+            ? [
+                  `\`registry.username\` needs \`registry.password\`; got username ${checks.show(registry.username)} and no password`,
+              ]
+            : []),
+    ],
+    registryServerMatchesRepository: ({ image, registry = {} }) => {
+        const host = splitRepository(image?.repository ?? "")?.host;
+        return host !== undefined && registry.server !== undefined && registry.server !== host
+            ? [
+                  `\`registry.server\` must match the registry in \`image.repository\` (${checks.show(host)}); ` +
+                      `got ${checks.show(registry.server)}`,
+              ]
+            : [];
+    },
+    limitsNotBelowRequests: (args) =>
+        (
+            [
+                ["resources.cpuLimit", "resources.cpuRequest", isCpuQuantity],
+                ["resources.memoryLimit", "resources.memoryRequest", isMemoryQuantity],
+            ] as const
+        ).flatMap(([limit, request, valid]) => {
+            const [l, r] = [valueOf<string>(args, limit), valueOf<string>(args, request)];
+            // Compared only when both are good: a bad one is reported by its own check.
+            return valid(l) && valid(r) && parseQuantity(l)! < parseQuantity(r)!
+                ? [
+                      `\`${limit}\` must not be below \`${request}\` (${checks.show(r)}); got ${checks.show(l)}`,
+                  ]
+                : [];
+        }),
+    envNotReserved: ({ env = {}, secretEnv = {} }) =>
+        (
+            [
+                ["env", env],
+                ["secretEnv", secretEnv],
+            ] as const
+        ).flatMap(([setting, vars]) =>
+            Object.keys(vars)
+                .filter((name) => name in runtimeEnvSettings)
+                .map(
+                    (name) =>
+                        `\`${setting}\` must not set ${name}: the component sets it from \`${runtimeEnvSettings[name as keyof typeof runtimeEnvSettings]}\``,
+                ),
+        ),
+    envNotBothPlainAndSecret: ({ env = {}, secretEnv = {} }) =>
+        Object.keys(env)
+            .filter((name) => name in secretEnv)
+            .map((name) => `\`env\` and \`secretEnv\` must not both set ${name}`),
+};
+
+/**
+ * Problems of `args`: each setting the target reads against its own check, then the checks
+ * between settings. Values that are outputs are known only at deployment and are not checked.
+ */
+export function settingsProblems(args: FlaskAppArgs): string[] {
+    const target = valueOf<string>(args, "target");
+    const own = settingsTable.flatMap((setting: Setting) => {
+        if (setting.target !== undefined && setting.target !== target) return [];
+        const value = valueOf<unknown>(args, setting.path as SettingPath);
+        if (setting.check === undefined || !isKnown(value)) return [];
+        // A required setting the caller left out is reported by its check, as undefined.
+        if (value === undefined && !setting.required) return [];
+        return setting.check(setting.path, value);
+    });
+    return [...own, ...Object.values(crossChecks).flatMap((check) => check(args))];
+}
+
+/** A value there now, rather than an output or promise that resolves at deployment. */
+function isKnown(value: unknown): boolean {
+    return !pulumi.Output.isInstance(value) && !(value instanceof Promise);
+}
+
+/** Applies the defaults to `args`. Call `settingsProblems` first: this assumes they are good. */
 export function resolveSettings(name: string, args: FlaskAppArgs): FlaskAppSettings {
-    const problems: string[] = [];
-    const check = (ok: boolean, problem: () => string) => {
-        if (!ok) problems.push(problem());
-    };
-    const checkPort = (setting: string, value: number) =>
-        check(
-            Number.isInteger(value) && value >= 1 && value <= 65535,
-            () => `\`${setting}\` must be an integer from 1 to 65535; got ${show(value)}`,
-        );
-    const checkPositiveInteger = (setting: string, value: number) =>
-        check(
-            Number.isInteger(value) && value >= 1,
-            () => `\`${setting}\` must be an integer of at least 1; got ${show(value)}`,
-        );
-    const checkOneOf = (setting: string, value: string, allowed: readonly string[]) =>
-        check(
-            allowed.includes(value),
-            () =>
-                `\`${setting}\` must be one of ${allowed.map((a) => `"${a}"`).join(", ")}; got ${show(value)}`,
-        );
-
-    const target = args.target ?? defaults.target;
-    checkOneOf("target", target, deployTargets);
-
-    const appPath = args.appPath ?? bundledAppPath();
-    if (!fs.existsSync(appPath) || !fs.statSync(appPath).isDirectory()) {
-        problems.push(
-            `\`appPath\` must be a folder holding a Dockerfile; got ${show(appPath)}, which is not a folder`,
-        );
-    } else if (!fs.existsSync(path.join(appPath, "Dockerfile"))) {
-        problems.push(
-            `\`appPath\` must be a folder holding a Dockerfile; got ${show(appPath)}, which has none`,
-        );
-    }
-
-    const appName = args.appName ?? defaults.appName;
-    check(
-        dnsLabel.test(appName),
-        () =>
-            `\`appName\` must be a DNS label (lowercase letters, digits and "-", at most 63); got ${show(appName)}`,
-    );
-
+    const value = <T>(path: SettingPath) => valueOf<T>(args, path);
     const registry = args.registry ?? {};
-    check(
-        registry.password === undefined || !!registry.username,
-        () => "`registry.password` needs `registry.username`; got a password and no username",
-    );
-    check(
-        !registry.username || registry.password !== undefined,
-        () =>
-            `\`registry.username\` needs \`registry.password\`; got username ${show(registry.username)} and no password`,
-    );
-
-    const image = args.image ?? { repository: "" };
-    const split = splitRepository(image.repository ?? "");
-    let repository = image.repository;
-    let server = registry.server;
-    if (!split) {
-        problems.push(
-            "`image.repository` must be an image repository without tag or digest, such as " +
-                `"localhost:5000/flask-app" or "ghcr.io/acme/web"; got ${show(image.repository)}`,
-        );
-    } else if (split.host === undefined) {
-        if (registry.server !== undefined) repository = `${registry.server}/${split.path}`;
-        server ??= "docker.io";
-    } else if (registry.server !== undefined && registry.server !== split.host) {
-        problems.push(
-            `\`registry.server\` must match the registry in \`image.repository\` (${show(split.host)}); ` +
-                `got ${show(registry.server)}`,
-        );
-    } else {
-        server = split.host;
-    }
-    const tag = image.tag ?? defaults.tag;
-    check(
-        imageTag.test(tag),
-        () =>
-            `\`image.tag\` must be 1 to 128 letters, digits, "_", "." or "-", not starting with "." or "-"; got ${show(tag)}`,
-    );
-    const platform = image.platform ?? defaults.platform;
-    check(
-        platformPattern.test(platform),
-        () =>
-            `\`image.platform\` must be "os/arch" or "os/arch/variant", such as "linux/amd64"; got ${show(platform)}`,
-    );
-
-    const containerPort = args.containerPort ?? defaults.containerPort;
-    checkPort("containerPort", containerPort);
-    const workers = args.workers ?? defaults.workers;
-    checkPositiveInteger("workers", workers);
-    const requestTimeoutSeconds = args.requestTimeoutSeconds ?? defaults.requestTimeoutSeconds;
-    checkPositiveInteger("requestTimeoutSeconds", requestTimeoutSeconds);
-    const healthPath = args.healthPath ?? defaults.healthPath;
-    check(
-        /^\/[^\s?#]*$/.test(healthPath),
-        () => `\`healthPath\` must be a URL path starting with "/"; got ${show(healthPath)}`,
-    );
-
-    const resources = { ...defaults.resources, ...definedOnly(args.resources ?? {}) };
-    for (const key of ["cpuRequest", "cpuLimit"] as const) {
-        check(
-            isCpuQuantity(resources[key]),
-            () =>
-                `\`resources.${key}\` must be a positive Kubernetes CPU quantity such as "250m" or "1"; got ${show(resources[key])}`,
-        );
-    }
-    for (const key of ["memoryRequest", "memoryLimit"] as const) {
-        check(
-            isMemoryQuantity(resources[key]),
-            () =>
-                `\`resources.${key}\` must be a positive Kubernetes memory quantity such as "128Mi" or "1Gi"; got ${show(resources[key])}`,
-        );
-    }
-    for (const [limit, request, valid] of [
-        ["cpuLimit", "cpuRequest", isCpuQuantity],
-        ["memoryLimit", "memoryRequest", isMemoryQuantity],
-    ] as const) {
-        // Compared only when both are valid: a bad one has been reported already.
-        const comparable = valid(resources[limit]) && valid(resources[request]);
-        check(
-            !comparable || parseQuantity(resources[limit])! >= parseQuantity(resources[request])!,
-            () =>
-                `\`resources.${limit}\` must not be below \`resources.${request}\` (${show(resources[request])}); got ${show(resources[limit])}`,
-        );
-    }
-
-    const env = args.env ?? {};
-    const secretEnv = args.secretEnv ?? {};
-    for (const [setting, vars] of [
-        ["env", env],
-        ["secretEnv", secretEnv],
-    ] as const) {
-        for (const key of Object.keys(vars)) {
-            check(
-                envName.test(key),
-                () =>
-                    `\`${setting}\` names must be letters, digits and "_", not starting with a digit; got ${show(key)}`,
-            );
-            check(
-                !(key in reservedEnv),
-                () =>
-                    `\`${setting}\` must not set ${key}: the component sets it from \`${reservedEnv[key]}\``,
-            );
-        }
-    }
-    for (const key of Object.keys(env)) {
-        check(!(key in secretEnv), () => `\`env\` and \`secretEnv\` must not both set ${key}`);
-    }
-
-    const docker = { ...defaults.docker, ...definedOnly(args.docker ?? {}) };
-    const kubernetes = { ...defaults.kubernetes, ...definedOnly(args.kubernetes ?? {}) };
-    if (target === "docker") {
-        check(
-            ipv4.test(docker.hostAddress) || isIpv6(docker.hostAddress),
-            () =>
-                `\`docker.hostAddress\` must be an IPv4 or IPv6 address such as "127.0.0.1"; got ${show(docker.hostAddress)}`,
-        );
-        checkPort("docker.hostPort", docker.hostPort);
-        checkOneOf("docker.restartPolicy", docker.restartPolicy, restartPolicies);
-        checkPositiveInteger("docker.healthyTimeoutSeconds", docker.healthyTimeoutSeconds);
-        check(
-            !isMemoryQuantity(resources.memoryLimit) ||
-                parseQuantity(resources.memoryLimit)! >= dockerMinimumMemoryBytes,
-            () =>
-                `\`resources.memoryLimit\` must be at least "6Mi" on the docker target; got ${show(resources.memoryLimit)}`,
-        );
-    }
-    if (target === "kubernetes") {
-        check(
-            dnsLabel.test(name),
-            () =>
-                `the component name must be a DNS label (lowercase letters, digits and "-", at most 63) on the kubernetes target; got ${show(name)}`,
-        );
-        check(
-            dnsLabel.test(kubernetes.namespace),
-            () =>
-                `\`kubernetes.namespace\` must be a DNS label (lowercase letters, digits and "-", at most 63); got ${show(kubernetes.namespace)}`,
-        );
-        checkPositiveInteger("kubernetes.replicas", kubernetes.replicas);
-        checkOneOf("kubernetes.serviceType", kubernetes.serviceType, serviceTypes);
-        checkPort("kubernetes.servicePort", kubernetes.servicePort);
-        if (kubernetes.nodePort !== undefined) {
-            checkPort("kubernetes.nodePort", kubernetes.nodePort);
-            check(
-                kubernetes.serviceType !== "ClusterIP",
-                () =>
-                    `\`kubernetes.nodePort\` needs \`kubernetes.serviceType\` "NodePort" or "LoadBalancer"; got "ClusterIP"`,
-            );
-        }
-        checkPositiveInteger("kubernetes.awaitTimeoutSeconds", kubernetes.awaitTimeoutSeconds);
-        problems.push(
-            ...nodeSelectorProblems(kubernetes.nodeSelector),
-            ...tolerationProblems(kubernetes.tolerations),
-        );
-    }
-
-    if (problems.length > 0) throw new FlaskAppArgsError(name, problems);
-
+    const split = splitRepository(args.image.repository)!;
+    // A repository without a host is on the registry server named, else on Docker Hub.
+    const repository =
+        split.host === undefined && registry.server !== undefined
+            ? `${registry.server}/${split.path}`
+            : args.image.repository;
     return {
         name,
-        target,
-        appPath,
-        appName,
-        image: { repository, tag, platform, buildArgs: image.buildArgs ?? {} },
-        registry: {
-            server: server ?? "docker.io",
-            username: registry.username,
-            password: registry.password,
+        target: value("target"),
+        appPath: value<string | undefined>("appPath") ?? bundledAppPath(),
+        appName: value("appName"),
+        image: {
+            repository,
+            tag: value("image.tag"),
+            platform: value("image.platform"),
+            buildArgs: args.image.buildArgs ?? {},
         },
-        containerPort,
-        workers,
-        requestTimeoutSeconds,
-        healthPath,
-        resources,
-        env,
-        secretEnv,
-        docker,
-        kubernetes,
+        registry: {
+            server: split.host ?? registry.server ?? "docker.io",
+            credentials:
+                registry.username && registry.password !== undefined
+                    ? { username: registry.username, password: registry.password }
+                    : undefined,
+        },
+        containerPort: value("containerPort"),
+        workers: value("workers"),
+        requestTimeoutSeconds: value("requestTimeoutSeconds"),
+        healthPath: value("healthPath"),
+        resources: {
+            cpuRequest: value("resources.cpuRequest"),
+            cpuLimit: value("resources.cpuLimit"),
+            memoryRequest: value("resources.memoryRequest"),
+            memoryLimit: value("resources.memoryLimit"),
+        },
+        env: value("env"),
+        secretEnv: value("secretEnv"),
+        docker: {
+            hostAddress: value("docker.hostAddress"),
+            hostPort: value("docker.hostPort"),
+            restartPolicy: value("docker.restartPolicy"),
+            healthyTimeoutSeconds: value("docker.healthyTimeoutSeconds"),
+        },
+        kubernetes: {
+            namespace: value("kubernetes.namespace"),
+            createNamespace: value("kubernetes.createNamespace"),
+            replicas: value("kubernetes.replicas"),
+            serviceType: value("kubernetes.serviceType"),
+            servicePort: value("kubernetes.servicePort"),
+            nodePort: value("kubernetes.nodePort"),
+            kubeconfig: value("kubernetes.kubeconfig"),
+            awaitTimeoutSeconds: value("kubernetes.awaitTimeoutSeconds"),
+            nodeSelector: value("kubernetes.nodeSelector"),
+            tolerations: value("kubernetes.tolerations"),
+            allowEgress: value("kubernetes.allowEgress"),
+        },
     };
-}
-
-/** What is wrong with `kubernetes.nodeSelector`: each key a label key, each value a label value. */
-export function nodeSelectorProblems(nodeSelector: unknown): string[] {
-    if (typeof nodeSelector !== "object" || nodeSelector === null || Array.isArray(nodeSelector)) {
-        return [
-            `\`kubernetes.nodeSelector\` must be an object of label keys to values; got ${show(nodeSelector)}`,
-        ];
-    }
-    const problems: string[] = [];
-    for (const [key, value] of Object.entries(nodeSelector)) {
-        if (!labelKey.test(key) || key.length > 317) {
-            problems.push(
-                `\`kubernetes.nodeSelector\` keys must be label keys such as "pool" or "example.com/pool"; got ${show(key)}`,
-            );
-        }
-        if (typeof value !== "string" || !labelValue.test(value)) {
-            problems.push(
-                `\`kubernetes.nodeSelector.${key}\` must be a label value (at most 63 letters, digits, "-", "_", "."); got ${show(value)}`,
-            );
-        }
-    }
-    return problems;
-}
-
-/** What is wrong with `kubernetes.tolerations`, toleration by toleration. */
-export function tolerationProblems(tolerations: unknown): string[] {
-    if (!Array.isArray(tolerations)) {
-        return [
-            `\`kubernetes.tolerations\` must be an array of tolerations; got ${show(tolerations)}`,
-        ];
-    }
-    const known = ["key", "operator", "value", "effect", "tolerationSeconds"];
-    return tolerations.flatMap((t: Toleration, i): string[] => {
-        const at = `\`kubernetes.tolerations[${i}]\``;
-        if (typeof t !== "object" || t === null || Array.isArray(t)) {
-            return [`${at} must be an object with key, operator, value and effect; got ${show(t)}`];
-        }
-        const problems: string[] = [];
-        const fail = (ok: boolean, problem: string) => ok || problems.push(problem);
-        const unknown = Object.keys(t).filter((k) => !known.includes(k));
-        fail(
-            unknown.length === 0,
-            `${at} may have only ${known.join(", ")}; got ${unknown.map((k) => show(k)).join(", ")}`,
-        );
-        const operator = t.operator ?? "Equal";
-        fail(
-            (tolerationOperators as readonly string[]).includes(operator),
-            `${at}.operator must be "Equal" or "Exists"; got ${show(t.operator)}`,
-        );
-        fail(
-            t.key === undefined
-                ? operator === "Exists"
-                : typeof t.key === "string" && labelKey.test(t.key),
-            t.key === undefined
-                ? `${at}.key is required unless operator is "Exists"`
-                : `${at}.key must be a label key; got ${show(t.key)}`,
-        );
-        fail(
-            operator !== "Exists" || t.value === undefined || t.value === "",
-            `${at}.value must be empty with operator "Exists"; got ${show(t.value)}`,
-        );
-        fail(
-            t.value === undefined || (typeof t.value === "string" && labelValue.test(t.value)),
-            `${at}.value must be a label value; got ${show(t.value)}`,
-        );
-        fail(
-            t.effect === undefined || (taintEffects as readonly string[]).includes(t.effect),
-            `${at}.effect must be one of ${taintEffects.map((e) => `"${e}"`).join(", ")}; got ${show(t.effect)}`,
-        );
-        fail(
-            t.tolerationSeconds === undefined ||
-                (t.effect === "NoExecute" && Number.isInteger(t.tolerationSeconds)),
-            `${at}.tolerationSeconds needs effect "NoExecute" and an integer; got ${show(t.tolerationSeconds)} with effect ${show(t.effect)}`,
-        );
-        return problems;
-    });
-}
-
-function isIpv6(value: string): boolean {
-    return (
-        value.includes(":") &&
-        /^[0-9a-fA-F:.]+$/.test(value) &&
-        (value.match(/::/g) ?? []).length <= 1
-    );
-}
-
-/** Drops keys whose value is `undefined`, so that spreading over defaults keeps the default. */
-function definedOnly<T extends object>(value: T): Partial<T> {
-    return Object.fromEntries(
-        Object.entries(value).filter(([, v]) => v !== undefined),
-    ) as Partial<T>;
 }

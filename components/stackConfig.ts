@@ -1,154 +1,91 @@
-// Reads a stack's config into FlaskApp arguments. Every key, its type and its default is
-// declared in the program's Pulumi.yaml; the defaults here are the same ones.
+// Reads a stack's config into FlaskApp arguments, key by key as the settings table declares them
+// (Pulumi.yaml declares the same keys, types and defaults; a test holds the two equal).
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 
-import { DeployTarget, FlaskAppArgs, RestartPolicy, ServiceType, Toleration } from "./settings";
-
-/** Keys whose values must never sit in a stack file in plain text, and how to set each. */
-const secretKeys: Record<string, string> = {
-    registryPassword: "pulumi config set --secret registryPassword",
-    kubeconfig: "pulumi config set --secret kubeconfig",
-    secretEnv: "pulumi config set --secret --path 'secretEnv.NAME' value",
-};
-
-/** Every key Pulumi.yaml declares; a test holds the two lists equal. */
-export const configKeys = [
-    "target",
-    "appPath",
-    "imageRepository",
-    "imageTag",
-    "platform",
-    "baseImage",
-    "pipIndexUrl",
-    "pipTrustedHost",
-    "registryServer",
-    "registryUsername",
-    "registryPassword",
-    "containerPort",
-    "workers",
-    "requestTimeoutSeconds",
-    "healthPath",
-    "greeting",
-    "env",
-    "secretEnv",
-    "cpuRequest",
-    "cpuLimit",
-    "memoryRequest",
-    "memoryLimit",
-    "hostAddress",
-    "hostPort",
-    "restartPolicy",
-    "namespace",
-    "createNamespace",
-    "replicas",
-    "serviceType",
-    "servicePort",
-    "kubeconfig",
-    "awaitTimeoutSeconds",
-    "nodeSelector",
-    "tolerations",
-] as const;
+import { FlaskAppArgs } from "./args";
+import { Setting, settingsTable } from "./settings";
 
 // The SDK tracks which keys the stack stores encrypted but does not declare the function.
 const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret(key: string): boolean })
     .isConfigSecret;
 
-/** FlaskApp arguments from `config`; a key that is unset or empty takes its default. */
+/** FlaskApp arguments from `config`; a key set to its "none" (`""`, or 0 for `nodePort`) is left out. */
 export function argsFromConfig(config: pulumi.Config): FlaskAppArgs {
-    // Pulumi.yaml declares "" as the default of optional strings: "" means unset.
-    const optional = (key: string) => config.get(key) || undefined;
     refuseUnknownKeys(config.name);
-    for (const [key, command] of Object.entries(secretKeys)) {
-        // An empty object is secretEnv's default: nothing in it to keep secret.
-        const set = ![undefined, "{}"].includes(optional(key));
-        if (set && !isConfigSecret(`${config.name}:${key}`)) {
+    const table: readonly Setting[] = settingsTable;
+    const values = new Map(table.map((setting) => [setting.key, read(config, setting)]));
+    const isSet = (key: string) => values.get(key) !== undefined;
+
+    for (const { key, secret } of table) {
+        if (secret && isSet(key) && !isConfigSecret(`${config.name}:${key}`)) {
             throw new pulumi.RunError(
-                `\`${key}\` must be stored encrypted: set it with \`${command}\``,
+                `\`${key}\` must be stored encrypted: set it with \`${secret}\``,
             );
         }
     }
-    const registryUsername = optional("registryUsername");
-    const hasPassword = optional("registryPassword") !== undefined;
-    if (hasPassword && registryUsername === undefined) {
+    if (isSet("registryPassword") && !isSet("registryUsername")) {
         throw new pulumi.RunError(
             "`registryPassword` needs `registryUsername`: set both, or neither for an anonymous push",
         );
     }
-    if (!hasPassword && registryUsername !== undefined) {
+    if (isSet("registryUsername") && !isSet("registryPassword")) {
         throw new pulumi.RunError(
             "`registryUsername` needs `registryPassword`: set it with " +
                 "`pulumi config set --secret registryPassword`",
         );
     }
-    const baseImage = optional("baseImage");
-    const pipIndexUrl = optional("pipIndexUrl");
-    const pipTrustedHost = optional("pipTrustedHost");
-    const greeting = optional("greeting");
-    const env = stringMap(config, "env");
-    if (greeting !== undefined && "GREETING" in env) {
+    if (isSet("greeting") && "GREETING" in ((values.get("env") as object | undefined) ?? {})) {
         throw new pulumi.RunError("`greeting` and `env.GREETING` both set GREETING: keep one");
     }
-    return {
-        target: (config.get("target") ?? "docker") as DeployTarget,
-        appPath: optional("appPath"),
-        image: {
-            repository: config.get("imageRepository") ?? "localhost:5000/flask-app",
-            tag: config.get("imageTag") ?? "latest",
-            platform: config.get("platform") ?? "linux/amd64",
-            buildArgs: {
-                ...(baseImage && { BASE_IMAGE: baseImage }),
-                ...(pipIndexUrl && { PIP_INDEX_URL: pipIndexUrl }),
-                ...(pipTrustedHost && { PIP_TRUSTED_HOST: pipTrustedHost }),
-            },
-        },
-        registry: {
-            server: optional("registryServer"),
-            username: registryUsername,
-            password: registryUsername && config.requireSecret("registryPassword"),
-        },
-        containerPort: config.getNumber("containerPort") ?? 8000,
-        workers: config.getNumber("workers") ?? 2,
-        requestTimeoutSeconds: config.getNumber("requestTimeoutSeconds") ?? 30,
-        healthPath: config.get("healthPath") ?? "/healthz",
-        resources: {
-            cpuRequest: config.get("cpuRequest") ?? "100m",
-            cpuLimit: config.get("cpuLimit") ?? "500m",
-            memoryRequest: config.get("memoryRequest") ?? "128Mi",
-            memoryLimit: config.get("memoryLimit") ?? "256Mi",
-        },
-        env: { ...(greeting && { GREETING: greeting }), ...env },
+    const kubeconfig = values.get("kubeconfig");
+    if (kubeconfig !== undefined && !/^\s*"?clusters"?\s*:/m.test(config.get("kubeconfig")!)) {
+        // The value itself is not shown: it holds credentials.
+        throw new pulumi.RunError(
+            "`kubeconfig` must be the contents of a kubeconfig file, with its `clusters`, not a " +
+                "path or a context name: set it with `pulumi config set --secret kubeconfig < FILE`",
+        );
+    }
+
+    const args = {} as FlaskAppArgs;
+    for (const setting of table) {
+        const value = values.get(setting.key);
+        if (value !== undefined) setAt(args, setting.path, value);
+    }
+    return args;
+}
+
+/** A key's value as the component takes it, or undefined when it is unset or "none". */
+function read(config: pulumi.Config, setting: Setting): unknown {
+    const { key, type } = setting;
+    const value =
+        type === "integer"
+            ? config.getNumber(key)
+            : type === "boolean"
+              ? config.getBoolean(key)
+              : type === "string"
+                ? config.get(key)
+                : config.getObject<unknown>(key);
+    // The engine passes Pulumi.yaml's defaults; a program run without them gets the same ones.
+    const given = value ?? setting.default;
+    if (given === setting.none) return undefined;
+    if (key === "env" || key === "secretEnv") {
+        const env = stringMap(key, given);
+        if (Object.keys(env).length === 0) return undefined;
         // Each value is wrapped on its own: the keys must be known now, to check them and to
         // reference them from the container.
-        secretEnv: Object.fromEntries(
-            Object.entries(stringMap(config, "secretEnv")).map(([k, v]) => [k, pulumi.secret(v)]),
-        ),
-        docker: {
-            hostAddress: config.get("hostAddress") ?? "127.0.0.1",
-            hostPort: config.getNumber("hostPort") ?? 8080,
-            restartPolicy: (config.get("restartPolicy") ?? "unless-stopped") as RestartPolicy,
-        },
-        kubernetes: {
-            namespace: config.get("namespace") ?? "default",
-            createNamespace: config.getBoolean("createNamespace") ?? false,
-            replicas: config.getNumber("replicas") ?? 2,
-            serviceType: (config.get("serviceType") ?? "ClusterIP") as ServiceType,
-            servicePort: config.getNumber("servicePort") ?? 80,
-            kubeconfig: optional("kubeconfig") && config.requireSecret("kubeconfig"),
-            awaitTimeoutSeconds: config.getNumber("awaitTimeoutSeconds") ?? 300,
-            // Checked, entry by entry, by the component like any caller's value.
-            nodeSelector: config.getObject<Record<string, string>>("nodeSelector") ?? {},
-            tolerations: config.getObject<Toleration[]>("tolerations") ?? [],
-        },
-    };
+        return key === "env"
+            ? env
+            : Object.fromEntries(Object.entries(env).map(([k, v]) => [k, pulumi.secret(v)]));
+    }
+    return setting.secret ? config.requireSecret(key) : given;
 }
 
 /**
  * An object-typed key such as `env` or `secretEnv`, as environment values: strings, and the
  * numbers and booleans `pulumi config set --path` stores for values that look like them.
  */
-function stringMap(config: pulumi.Config, key: string): Record<string, string> {
-    const value = config.getObject<unknown>(key) ?? {};
+function stringMap(key: string, value: unknown): Record<string, string> {
     const scalar = (v: unknown) => ["string", "number", "boolean"].includes(typeof v);
     const valid =
         typeof value === "object" &&
@@ -165,9 +102,25 @@ function stringMap(config: pulumi.Config, key: string): Record<string, string> {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
 }
 
+/** Sets `value` at a dotted path of `object`, creating the objects on the way. */
+function setAt(object: object, dotted: string, value: unknown): void {
+    const parts = dotted.split(".");
+    let at = object as Record<string, unknown>;
+    for (const part of parts.slice(0, -1)) {
+        at[part] ??= {};
+        at = at[part] as Record<string, unknown>;
+    }
+    const last = parts[parts.length - 1];
+    // `env` may already hold GREETING, set by the `greeting` key.
+    at[last] =
+        typeof value === "object" && !pulumi.Output.isInstance(value) && !Array.isArray(value)
+            ? { ...(at[last] as object), ...(value as object) }
+            : value;
+}
+
 /** A typo in a key would otherwise be ignored: name it, and the declared key it is closest to. */
 function refuseUnknownKeys(namespace: string): void {
-    const declared: readonly string[] = configKeys;
+    const declared = settingsTable.map((s) => s.key as string);
     const unknown = Object.keys(pulumi.runtime.allConfig())
         .filter((key) => key.startsWith(`${namespace}:`))
         .map((key) => key.slice(namespace.length + 1))

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 
-import { FlaskApp, deployTargets, restartPolicies, serviceTypes } from "../components";
+import { DeployTarget, FlaskApp, RestartPolicy, ServiceType } from "../components";
 
 const root = path.resolve(__dirname, "..");
 const providerDir = path.join(root, "provider");
@@ -70,8 +70,8 @@ describe("the component package that `pulumi package add` runs", function () {
     it("offers exactly the targets, restart policies and service types the component accepts", () => {
         const values = (name: string) =>
             schema.types[`${schema.name}:index:${name}`]?.enum?.map((e) => e.value);
-        assert.deepStrictEqual(values("DeployTarget"), [...deployTargets]);
-        assert.deepStrictEqual(values("RestartPolicy"), [...restartPolicies]);
-        assert.deepStrictEqual(values("ServiceType"), [...serviceTypes]);
+        assert.deepStrictEqual(values("DeployTarget"), Object.values(DeployTarget));
+        assert.deepStrictEqual(values("RestartPolicy"), Object.values(RestartPolicy));
+        assert.deepStrictEqual(values("ServiceType"), Object.values(ServiceType));
     });
 });

@@ -12,6 +12,9 @@ const NAMESPACE = "kubernetes:core/v1:Namespace";
 const SECRET = "kubernetes:core/v1:Secret";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const SERVICE = "kubernetes:core/v1:Service";
+const NETWORK = "docker:index/network:Network";
+const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const DISRUPTION_BUDGET = "kubernetes:policy/v1:PodDisruptionBudget";
 
 const labels = {
     "app.kubernetes.io/name": "flask-app",
@@ -28,7 +31,10 @@ async function deploy(
     opts?: pulumi.ComponentResourceOptions,
 ): Promise<FlaskApp> {
     const app = new FlaskApp(name, args, opts);
-    await promiseOf(pulumi.all([app.imageRef, app.url, app.externalUrl, app.resourceNames]));
+    const children = [app.image, ...Object.values({ ...app.docker, ...app.kubernetes })];
+    await promiseOf(
+        pulumi.all([app.imageRef, app.url, app.externalUrl, ...children.map((c) => c?.urn)]),
+    );
     return app;
 }
 
@@ -94,12 +100,33 @@ describe("FlaskApp", () => {
     });
 
     describe('target "docker"', () => {
-        it("creates only the image and the container", async () => {
-            await deploy(base);
+        it("creates only the image, a network and the container on it", async () => {
+            const app = await deploy(base);
             assert.deepStrictEqual(
-                children().map((r) => `${r.type} ${r.name}`),
-                [`${IMAGE} web-image`, `${CONTAINER} web-container`],
+                children()
+                    .map((r) => `${r.type} ${r.name}`)
+                    .sort(),
+                [`${CONTAINER} web-container`, `${IMAGE} web-image`, `${NETWORK} web-network`],
             );
+            assert.strictEqual(
+                one(CONTAINER).inputs.networkMode,
+                await promiseOf(app.docker!.network.name),
+            );
+        });
+
+        it("keeps other containers away: inter-container traffic off on its network", async () => {
+            await deploy(base);
+            assert.deepStrictEqual(one(NETWORK).inputs.options, {
+                "com.docker.network.bridge.enable_icc": "false",
+            });
+        });
+
+        it("bounds the processes of the app's user, and the size of its log", async () => {
+            await deploy(base);
+            const container = one(CONTAINER).inputs;
+            assert.deepStrictEqual(container.ulimits, [{ name: "nproc", soft: 1024, hard: 1024 }]);
+            assert.strictEqual(container.logDriver, "json-file");
+            assert.deepStrictEqual(container.logOpts, { "max-size": "10m", "max-file": "3" });
         });
 
         it("pins the container image to the pushed digest", async () => {
@@ -182,7 +209,7 @@ describe("FlaskApp", () => {
             );
         });
 
-        it("sets gunicorn's environment and the app's, sorted", async () => {
+        it("sets the app server's environment and the app's, sorted", async () => {
             await deploy({ ...base, workers: 4, env: { GREETING: "hi", APP_MODE: "prod" } });
             const envs = one(CONTAINER).inputs.envs;
             assert.ok(!isSecretInput(envs), "no secret value, so the list stays readable");
@@ -208,11 +235,11 @@ describe("FlaskApp", () => {
             ]);
         });
 
-        it("exposes the container name, and no external URL", async () => {
+        it("exposes its children, and no external URL", async () => {
             const app = await deploy(base);
-            assert.deepStrictEqual(await promiseOf(app.resourceNames), {
-                container: "web-container-0a1b2c3",
-            });
+            assert.match(await promiseOf(app.docker!.container.urn), /::web-container$/);
+            assert.match(await promiseOf(app.image.urn), /::web-image$/);
+            assert.strictEqual(app.kubernetes, undefined);
             assert.strictEqual(await promiseOf(app.externalUrl), undefined);
         });
     });
@@ -220,11 +247,19 @@ describe("FlaskApp", () => {
     describe('target "kubernetes"', () => {
         const k8sBase: FlaskAppArgs = { ...base, target: "kubernetes" };
 
-        it("creates the image, Deployment and Service, and no Namespace unless asked", async () => {
+        it("creates the image, Deployment, Service, NetworkPolicy and PodDisruptionBudget, and no Namespace unless asked", async () => {
             await deploy(k8sBase);
             assert.deepStrictEqual(
-                children().map((r) => `${r.type} ${r.name}`),
-                [`${IMAGE} web-image`, `${DEPLOYMENT} web-deployment`, `${SERVICE} web-service`],
+                children()
+                    .map((r) => `${r.type} ${r.name}`)
+                    .sort(),
+                [
+                    `${IMAGE} web-image`,
+                    `${DEPLOYMENT} web-deployment`,
+                    `${SERVICE} web-service`,
+                    `${NETWORK_POLICY} web-network-policy`,
+                    `${DISRUPTION_BUDGET} web-disruption-budget`,
+                ],
             );
         });
 
@@ -242,76 +277,91 @@ describe("FlaskApp", () => {
             assert.strictEqual(one(SERVICE).inputs.metadata.namespace, "shop");
         });
 
-        it("deploys the pushed digest with probes, limits and a restricted securityContext", async () => {
+        it("deploys the pushed digest", async () => {
             const app = await deploy(k8sBase);
-            const imageRef = await promiseOf(app.imageRef);
-            const probe = (periodSeconds: number, failureThreshold: number) => ({
+            const [container] = one(DEPLOYMENT).inputs.spec.template.spec.containers;
+            assert.strictEqual(container.image, await promiseOf(app.imageRef));
+            assert.match(container.image, /@sha256:[0-9a-f]{64}$/);
+        });
+
+        it("takes a pod out of the Service quickly, and restarts it only when it stays stuck", async () => {
+            await deploy(k8sBase);
+            const [container] = one(DEPLOYMENT).inputs.spec.template.spec.containers;
+            const probe = (
+                periodSeconds: number,
+                timeoutSeconds: number,
+                failureThreshold: number,
+            ) => ({
                 httpGet: { path: "/healthz", port: "http" },
                 periodSeconds,
-                timeoutSeconds: 2,
+                timeoutSeconds,
                 failureThreshold,
             });
-            assert.deepStrictEqual(one(DEPLOYMENT).inputs, {
-                apiVersion: "apps/v1",
-                kind: "Deployment",
-                metadata: { name: "web", namespace: "default", labels },
-                spec: {
-                    replicas: 2,
-                    selector: { matchLabels: selector },
-                    strategy: {
-                        type: "RollingUpdate",
-                        rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
-                    },
-                    template: {
-                        metadata: { labels },
-                        spec: {
-                            automountServiceAccountToken: false,
-                            // 5s preStop sleep + 30s drain + 5s to exit.
-                            terminationGracePeriodSeconds: 40,
-                            enableServiceLinks: false,
-                            securityContext: {
-                                runAsNonRoot: true,
-                                runAsUser: 10001,
-                                runAsGroup: 10001,
-                                fsGroup: 10001,
-                                seccompProfile: { type: "RuntimeDefault" },
-                            },
-                            containers: [
-                                {
-                                    name: "app",
-                                    image: imageRef,
-                                    imagePullPolicy: "IfNotPresent",
-                                    ports: [{ name: "http", containerPort: 8000, protocol: "TCP" }],
-                                    env: [
-                                        { name: "PORT", value: "8000" },
-                                        { name: "WEB_CONCURRENCY", value: "2" },
-                                        { name: "WEB_TIMEOUT", value: "30" },
-                                    ],
-                                    resources: {
-                                        requests: { cpu: "100m", memory: "128Mi" },
-                                        limits: { cpu: "500m", memory: "256Mi" },
-                                    },
-                                    startupProbe: probe(2, 30),
-                                    readinessProbe: probe(5, 3),
-                                    livenessProbe: probe(10, 3),
-                                    lifecycle: { preStop: { sleep: { seconds: 5 } } },
-                                    securityContext: {
-                                        allowPrivilegeEscalation: false,
-                                        readOnlyRootFilesystem: true,
-                                        runAsNonRoot: true,
-                                        capabilities: { drop: ["ALL"] },
-                                        seccompProfile: { type: "RuntimeDefault" },
-                                    },
-                                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-                                },
-                            ],
-                            volumes: [
-                                { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } },
-                            ],
+            assert.deepStrictEqual(container.startupProbe, probe(2, 2, 30));
+            assert.deepStrictEqual(container.readinessProbe, probe(5, 2, 3));
+            assert.deepStrictEqual(container.livenessProbe, probe(10, 5, 6));
+        });
+
+        it("runs the pod under a restricted securityContext, with no service account token", async () => {
+            await deploy(k8sBase);
+            const pod = one(DEPLOYMENT).inputs.spec.template.spec;
+            assert.strictEqual(pod.automountServiceAccountToken, false);
+            assert.strictEqual(pod.enableServiceLinks, false);
+            assert.deepStrictEqual(pod.securityContext, {
+                runAsNonRoot: true,
+                runAsUser: 10001,
+                runAsGroup: 10001,
+                fsGroup: 10001,
+                seccompProfile: { type: "RuntimeDefault" },
+            });
+            assert.deepStrictEqual(pod.containers[0].securityContext, {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ["ALL"] },
+                seccompProfile: { type: "RuntimeDefault" },
+            });
+        });
+
+        it("bounds the local disk a pod may use", async () => {
+            await deploy(k8sBase);
+            const { resources } = one(DEPLOYMENT).inputs.spec.template.spec.containers[0];
+            assert.strictEqual(resources.requests["ephemeral-storage"], "64Mi");
+            assert.strictEqual(resources.limits["ephemeral-storage"], "256Mi");
+        });
+
+        it("prefers nodes without a replica already, and keeps all but one up through a drain", async () => {
+            await deploy(k8sBase);
+            const pod = one(DEPLOYMENT).inputs.spec.template.spec;
+            assert.deepStrictEqual(pod.affinity.podAntiAffinity, {
+                preferredDuringSchedulingIgnoredDuringExecution: [
+                    {
+                        weight: 100,
+                        podAffinityTerm: {
+                            labelSelector: { matchLabels: selector },
+                            topologyKey: "kubernetes.io/hostname",
                         },
                     },
-                },
+                ],
             });
+            assert.deepStrictEqual(one(DISRUPTION_BUDGET).inputs.spec, {
+                selector: { matchLabels: selector },
+                maxUnavailable: 1,
+            });
+        });
+
+        it("lets traffic in to the app's port only, and none out unless allowed", async () => {
+            await deploy(k8sBase);
+            const policy = one(NETWORK_POLICY).inputs.spec;
+            assert.deepStrictEqual(policy.podSelector, { matchLabels: selector });
+            assert.deepStrictEqual(policy.policyTypes, ["Ingress", "Egress"]);
+            assert.deepStrictEqual(policy.ingress, [
+                { ports: [{ port: "http", protocol: "TCP" }] },
+            ]);
+            assert.deepStrictEqual(policy.egress, []);
+            reset();
+            await deploy({ ...k8sBase, kubernetes: { allowEgress: true } });
+            assert.deepStrictEqual(one(NETWORK_POLICY).inputs.spec.egress, [{}]);
         });
 
         it("applies replicas, requests and limits asked for", async () => {
@@ -327,10 +377,12 @@ describe("FlaskApp", () => {
             });
             const spec = one(DEPLOYMENT).inputs.spec;
             assert.strictEqual(spec.replicas, 5);
-            assert.deepStrictEqual(spec.template.spec.containers[0].resources, {
-                requests: { cpu: "250m", memory: "256Mi" },
-                limits: { cpu: "1", memory: "512Mi" },
-            });
+            const { resources } = spec.template.spec.containers[0];
+            assert.deepStrictEqual(
+                [resources.requests.cpu, resources.requests.memory],
+                ["250m", "256Mi"],
+            );
+            assert.deepStrictEqual([resources.limits.cpu, resources.limits.memory], ["1", "512Mi"]);
         });
 
         it("keeps the selector the same whatever else changes", async () => {
@@ -360,11 +412,8 @@ describe("FlaskApp", () => {
                 },
             });
             assert.strictEqual(await promiseOf(app.url), "http://web.default.svc.cluster.local:80");
-            assert.deepStrictEqual(await promiseOf(app.resourceNames), {
-                namespace: "default",
-                deployment: "web",
-                service: "web",
-            });
+            assert.match(await promiseOf(app.kubernetes!.service.urn), /::web-service$/);
+            assert.strictEqual(app.docker, undefined);
         });
 
         it("creates a NodePort Service on the port asked for", async () => {
@@ -407,7 +456,7 @@ describe("FlaskApp", () => {
             ]);
         });
 
-        it("puts secret environment values in a Secret and references them", async () => {
+        it("puts secret environment values in a Secret, given to the app as files", async () => {
             await deploy({ ...k8sBase, env: { GREETING: "hi" }, secretEnv: { API_KEY: "s3cret" } });
             const secret = one(SECRET);
             assert.strictEqual(secret.name, "web-env");
@@ -415,16 +464,24 @@ describe("FlaskApp", () => {
             const data = secret.inputs.stringData;
             assert.ok(isSecretInput(data) || isSecretInput(data.API_KEY), "values are secrets");
             assert.deepStrictEqual(reveal(reveal(data).API_KEY), "s3cret");
-            assert.deepStrictEqual(one(DEPLOYMENT).inputs.spec.template.spec.containers[0].env, [
-                {
-                    name: "API_KEY",
-                    valueFrom: { secretKeyRef: { name: "web-env-0a1b2c3d", key: "API_KEY" } },
-                },
+            const pod = one(DEPLOYMENT).inputs.spec.template.spec;
+            const [container] = pod.containers;
+            assert.deepStrictEqual(container.env, [
                 { name: "GREETING", value: "hi" },
                 { name: "PORT", value: "8000" },
                 { name: "WEB_CONCURRENCY", value: "2" },
                 { name: "WEB_TIMEOUT", value: "30" },
+                { name: "WEB_ENV_DIR", value: "/run/secrets/env" },
             ]);
+            assert.deepStrictEqual(container.volumeMounts[1], {
+                name: "env",
+                mountPath: "/run/secrets/env",
+                readOnly: true,
+            });
+            assert.deepStrictEqual(pod.volumes[1], {
+                name: "env",
+                secret: { secretName: "web-env-0a1b2c3d", defaultMode: 0o400 },
+            });
         });
 
         it("deploys through a provider made from the kubeconfig, kept secret", async () => {
@@ -463,6 +520,35 @@ describe("FlaskApp", () => {
         });
     });
 
+    describe("both targets", () => {
+        it("harden the container the same way, from one container spec", async () => {
+            const args = { ...base, resources: { cpuLimit: "750m", memoryLimit: "300Mi" } };
+            await deploy(args);
+            const docker = one(CONTAINER).inputs;
+            reset();
+            await deploy({ ...args, target: "kubernetes" });
+            const pod = one(DEPLOYMENT).inputs.spec.template.spec;
+            const [k8sContainer] = pod.containers;
+            const tmp = pod.volumes.find((v: { name: string }) => v.name === "tmp");
+            const asDocker = {
+                user: `${pod.securityContext.runAsUser}:${pod.securityContext.runAsGroup}`,
+                readOnly: k8sContainer.securityContext.readOnlyRootFilesystem,
+                capabilities: { drops: k8sContainer.securityContext.capabilities.drop },
+                securityOpts: [
+                    `no-new-privileges:${!k8sContainer.securityContext.allowPrivilegeEscalation}`,
+                ],
+                tmpfs: { "/tmp": `rw,noexec,nosuid,size=${parseInt(tmp.emptyDir.sizeLimit)}m` },
+                cpus: String(parseInt(k8sContainer.resources.limits.cpu) / 1000),
+                memory: parseInt(k8sContainer.resources.limits.memory),
+            };
+            assert.deepStrictEqual(
+                Object.fromEntries(Object.keys(asDocker).map((k) => [k, docker[k]])),
+                asDocker,
+            );
+            assert.notStrictEqual(pod.securityContext.runAsUser, 0);
+        });
+    });
+
     describe("two instances in one stack", () => {
         it("give every child a name of its own", async () => {
             await deploy(base, "blue");
@@ -474,6 +560,8 @@ describe("FlaskApp", () => {
                 `${CONTAINER} green-container`,
                 `${IMAGE} blue-image`,
                 `${IMAGE} green-image`,
+                `${NETWORK} blue-network`,
+                `${NETWORK} green-network`,
             ]);
         });
 
@@ -489,7 +577,7 @@ describe("FlaskApp", () => {
                 .filter((r) => r.type.startsWith("kubernetes:"))
                 .map((r) => `${r.type} ${r.inputs.metadata.name}`);
             assert.strictEqual(new Set(objects).size, objects.length);
-            assert.strictEqual(objects.length, 6);
+            assert.strictEqual(objects.length, 10);
         });
     });
 });

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 
-import { splitRepository } from "../components";
+import { splitRepository } from "../components/imageReference";
 
 describe("image repositories", () => {
     it("splits off the registry host when the first part looks like one", () => {

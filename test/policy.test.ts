@@ -2,8 +2,8 @@ import "./mocks";
 
 import * as assert from "assert";
 
-import { containerArgs, deploymentManifest, resolveSettings } from "../components";
 import { promiseOf } from "./promiseOf";
+import { digestRef, dockerContainerOf, kubernetesObjectsOf } from "./targets";
 import {
     exposedPorts,
     isPinnedImage,
@@ -14,7 +14,6 @@ import {
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const CONTAINER = "docker:index/container:Container";
-const digestRef = `localhost:5000/flask-app@sha256:${"a".repeat(64)}`;
 
 const deployment = (container: object, pod: object = {}) => ({
     spec: { template: { spec: { ...pod, containers: [{ name: "app", ...container }] } } },
@@ -22,11 +21,10 @@ const deployment = (container: object, pod: object = {}) => ({
 
 describe("policy pack rules", () => {
     describe("on what FlaskApp creates", () => {
-        const settings = (target: "docker" | "kubernetes") =>
-            resolveSettings("web", { target, image: { repository: "localhost:5000/flask-app" } });
+        const image = { repository: "localhost:5000/flask-app" };
 
         it("finds nothing wrong with the docker target's container", async () => {
-            const props = await promiseOf(containerArgs(settings("docker"), digestRef));
+            const props = await promiseOf(dockerContainerOf({ image }));
             for (const rule of [missingLimits, unpinnedImages, rootContainers]) {
                 assert.deepStrictEqual(rule(CONTAINER, props), []);
             }
@@ -34,12 +32,7 @@ describe("policy pack rules", () => {
         });
 
         it("finds nothing wrong with the kubernetes target's Deployment", async () => {
-            const props = await promiseOf(
-                deploymentManifest(settings("kubernetes"), {
-                    namespace: "default",
-                    imageRef: digestRef,
-                }),
-            );
+            const props = await promiseOf(kubernetesObjectsOf({ image }).deployment);
             for (const rule of [missingLimits, unpinnedImages, rootContainers]) {
                 assert.deepStrictEqual(rule(DEPLOYMENT, props), []);
             }

@@ -6,7 +6,7 @@ import {
     isCpuQuantity,
     isMemoryQuantity,
     parseQuantity,
-} from "../components";
+} from "../components/quantity";
 
 describe("Kubernetes quantities", () => {
     it("parses decimal, binary and exponent suffixes", () => {

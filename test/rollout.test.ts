@@ -1,31 +1,23 @@
 // Zero-downtime rollouts and placement: the relations between the shutdown settings of both
 // targets and the app server's drain, asserted for several request timeouts rather than as
 // retyped numbers.
-import { registered, reset } from "./mocks";
+import "./mocks";
 
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 
-import {
-    FlaskApp,
-    FlaskAppArgs,
-    FlaskAppArgsError,
-    argsFromConfig,
-    containerArgs,
-    deploymentManifest,
-    resolveSettings,
-} from "../components";
+import { FlaskAppArgs, argsFromConfig } from "../components";
+import { dockerContainerOf, kubernetesObjectsOf } from "./targets";
 
 const k8sBase: FlaskAppArgs = {
     target: "kubernetes",
     image: { repository: "localhost:5000/flask-app" },
 };
-const refs = { namespace: "default", imageRef: "localhost:5000/flask-app@sha256:00" };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function podSpec(args: FlaskAppArgs): any {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return (deploymentManifest(resolveSettings("web", args), refs) as any).spec.template;
+    return (kubernetesObjectsOf(args).deployment as any).spec.template;
 }
 
 /** What the server reads from its environment: WEB_GRACEFUL_TIMEOUT defaults to WEB_TIMEOUT. */
@@ -56,11 +48,10 @@ describe("zero-downtime rollouts", () => {
             });
 
             it("lets Docker wait for the server's drain when it stops or replaces the container", async () => {
-                const settings = resolveSettings("web", {
+                const args = dockerContainerOf({
                     image: { repository: "localhost:5000/flask-app" },
                     requestTimeoutSeconds,
                 });
-                const args = containerArgs(settings, "ref");
                 const env = (await new Promise<string[]>((resolve) =>
                     pulumi.output(args.envs!).apply(resolve),
                 )) as string[];
@@ -82,7 +73,7 @@ describe("zero-downtime rollouts", () => {
 
     it("keeps full capacity while rolling: no pod goes before its replacement is Ready", () => {
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        const manifest = deploymentManifest(resolveSettings("web", k8sBase), refs) as any;
+        const manifest = kubernetesObjectsOf(k8sBase).deployment as any;
         const rolling = manifest.spec.strategy as {
             type: string;
             rollingUpdate: { maxUnavailable: number; maxSurge: number };
@@ -132,66 +123,4 @@ describe("placement", () => {
             pulumi.runtime.setAllConfig({});
         }
     });
-
-    const rejected: [string, FlaskAppArgs["kubernetes"], string][] = [
-        [
-            "a node selector key that is no label key",
-            { nodeSelector: { "bad key": "x" } },
-            '`kubernetes.nodeSelector` keys must be label keys such as "pool" or "example.com/pool"; got "bad key"',
-        ],
-        [
-            "a node selector value that is no label value",
-            { nodeSelector: { pool: "a b" } },
-            '`kubernetes.nodeSelector.pool` must be a label value (at most 63 letters, digits, "-", "_", "."); got "a b"',
-        ],
-        [
-            "tolerations that are not an array",
-            { tolerations: {} as never },
-            "`kubernetes.tolerations` must be an array of tolerations; got {}",
-        ],
-        [
-            "an unknown operator",
-            { tolerations: [{ key: "k", operator: "In" as never }] },
-            '`kubernetes.tolerations[0]`.operator must be "Equal" or "Exists"; got "In"',
-        ],
-        [
-            "a toleration without a key, operator Equal",
-            { tolerations: [{ value: "v" }] },
-            '`kubernetes.tolerations[0]`.key is required unless operator is "Exists"',
-        ],
-        [
-            "a value with operator Exists",
-            { tolerations: [{ key: "k", operator: "Exists", value: "v" }] },
-            '`kubernetes.tolerations[0]`.value must be empty with operator "Exists"; got "v"',
-        ],
-        [
-            "an unknown effect",
-            { tolerations: [{ key: "k", effect: "NoRun" as never }] },
-            '`kubernetes.tolerations[0]`.effect must be one of "NoSchedule", "PreferNoSchedule", "NoExecute"; got "NoRun"',
-        ],
-        [
-            "tolerationSeconds without NoExecute",
-            { tolerations: [{ key: "k", effect: "NoSchedule", tolerationSeconds: 5 }] },
-            '`kubernetes.tolerations[0]`.tolerationSeconds needs effect "NoExecute" and an integer; got 5 with effect "NoSchedule"',
-        ],
-        [
-            "an unknown field",
-            { tolerations: [{ key: "k", efect: "NoSchedule" } as never] },
-            '`kubernetes.tolerations[0]` may have only key, operator, value, effect, tolerationSeconds; got "efect"',
-        ],
-    ];
-    for (const [what, kubernetes, message] of rejected) {
-        it(`refuses ${what}, creating nothing`, () => {
-            reset();
-            assert.throws(
-                () => new FlaskApp("web", { ...k8sBase, kubernetes }),
-                (err: unknown) => {
-                    assert.ok(err instanceof FlaskAppArgsError);
-                    assert.strictEqual(err.message, `FlaskApp "web": ${message}`);
-                    return true;
-                },
-            );
-            assert.deepStrictEqual(registered, []);
-        });
-    }
 });

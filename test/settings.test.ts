@@ -5,271 +5,318 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-import { FlaskApp, FlaskAppArgs, FlaskAppArgsError, resolveSettings } from "../components";
+import { FlaskApp, FlaskAppArgs, FlaskAppArgsError } from "../components";
+import { checkedSettings } from "../components/flaskApp";
+import { Setting, settingsTable, valueAt } from "../components/settings";
 
-const base: FlaskAppArgs = { image: { repository: "localhost:5000/flask-app" } };
-const k8sBase: FlaskAppArgs = { ...base, target: "kubernetes" };
+const image = { repository: "localhost:5000/flask-app" };
+const base: FlaskAppArgs = { image };
+const k8s = (kubernetes: FlaskAppArgs["kubernetes"] = {}): FlaskAppArgs => ({
+    ...base,
+    target: "kubernetes",
+    kubernetes,
+});
+const quantity = (what: string, example: string) =>
+    `must be a positive Kubernetes ${what} quantity such as ${example}`;
+const emptyDir = fs.mkdtempSync(path.join(os.tmpdir(), "flaskapp-"));
 
-/** Asserts that `args` is refused with exactly `message` for component "web", and nothing is created. */
-function rejects(args: FlaskAppArgs, message: string): void {
-    reset();
-    assert.throws(
-        () => new FlaskApp("web", args),
-        (err: unknown) => {
-            assert.ok(err instanceof FlaskAppArgsError);
-            assert.strictEqual(err.message, `FlaskApp "web": ${message}`);
-            return true;
-        },
-    );
-    assert.deepStrictEqual(registered, [], "nothing was registered");
-}
+/**
+ * One bad value per row: the arguments, and the one problem the component reports for them.
+ * Every setting that has a check appears, and every rule between settings.
+ */
+const rejected: [FlaskAppArgs, string][] = [
+    [
+        { ...base, target: "nomad" as "docker" },
+        '`target` must be one of "docker", "kubernetes"; got "nomad"',
+    ],
+    [
+        { ...base, appPath: "no/such/folder" },
+        '`appPath` must be a folder holding a Dockerfile; got "no/such/folder", which is not a folder',
+    ],
+    [
+        { ...base, appPath: emptyDir },
+        `\`appPath\` must be a folder holding a Dockerfile; got ${JSON.stringify(emptyDir)}, which has none`,
+    ],
+    [
+        { ...base, appName: "Flask_App" },
+        '`appName` must be a DNS label (lowercase letters, digits and "-", at most 63); got "Flask_App"',
+    ],
+    [
+        { image: { repository: "localhost:5000/flask-app:v1" } },
+        '`image.repository` must be an image repository without tag or digest, such as "localhost:5000/flask-app" or "ghcr.io/acme/web"; got "localhost:5000/flask-app:v1"',
+    ],
+    [
+        { image: { repository: "ghcr.io/Acme/Web" } },
+        '`image.repository` must be an image repository without tag or digest, such as "localhost:5000/flask-app" or "ghcr.io/acme/web"; got "ghcr.io/Acme/Web"',
+    ],
+    [
+        {} as FlaskAppArgs,
+        '`image.repository` must be an image repository without tag or digest, such as "localhost:5000/flask-app" or "ghcr.io/acme/web"; got undefined',
+    ],
+    [
+        { image: { ...image, tag: "-v1" } },
+        '`image.tag` must be 1 to 128 letters, digits, "_", "." or "-", not starting with "." or "-"; got "-v1"',
+    ],
+    [
+        { image: { ...image, platform: "amd64" } },
+        '`image.platform` must be "os/arch" or "os/arch/variant", such as "linux/amd64"; got "amd64"',
+    ],
+    [
+        { image: { ...image, buildArgs: { BASE_IMAGE: "python" } } },
+        '`image.buildArgs.BASE_IMAGE` must be an image reference with a tag or digest, such as "python:3.11-slim" or "ghcr.io/acme/python@sha256:…"; got "python"',
+    ],
+    [
+        { image: { ...image, buildArgs: { PIP_INDEX_URL: "pypi.internal/simple" } } },
+        '`image.buildArgs.PIP_INDEX_URL` must be an http or https URL, such as "https://pypi.internal/simple"; got "pypi.internal/simple"',
+    ],
+    [
+        { image: { ...image, buildArgs: { PIP_TRUSTED_HOST: "http://pypi.internal" } } },
+        '`image.buildArgs.PIP_TRUSTED_HOST` must be a host name, optionally with ":port", such as "pypi.internal"; got "http://pypi.internal"',
+    ],
+    [
+        { image: { repository: "acme/web" }, registry: { server: "https://ghcr.io" } },
+        '`registry.server` must be a registry host, such as "ghcr.io" or "localhost:5000", without scheme or path; got "https://ghcr.io"',
+    ],
+    [
+        { ...base, registry: { server: "ghcr.io" } },
+        '`registry.server` must match the registry in `image.repository` ("localhost:5000"); got "ghcr.io"',
+    ],
+    [
+        { ...base, registry: { password: "hunter2" } },
+        "`registry.password` needs `registry.username`; got a password and no username",
+    ],
+    [
+        { ...base, registry: { username: "ci" } },
+        '`registry.username` needs `registry.password`; got username "ci" and no password',
+    ],
+    [{ ...base, containerPort: 0 }, "`containerPort` must be an integer from 1 to 65535; got 0"],
+    [{ ...base, workers: 0 }, "`workers` must be an integer from 1 to 64; got 0"],
+    [{ ...base, workers: 65 }, "`workers` must be an integer from 1 to 64; got 65"],
+    [
+        { ...base, requestTimeoutSeconds: 1.5 },
+        "`requestTimeoutSeconds` must be an integer from 1 to 3600; got 1.5",
+    ],
+    [
+        { ...base, requestTimeoutSeconds: 3601 },
+        "`requestTimeoutSeconds` must be an integer from 1 to 3600; got 3601",
+    ],
+    [
+        { ...base, healthPath: "healthz" },
+        '`healthPath` must be a URL path starting with "/"; got "healthz"',
+    ],
+    [
+        { ...base, env: { "API-KEY": "x" } },
+        '`env` names must be letters, digits and "_", not starting with a digit; got "API-KEY"',
+    ],
+    [
+        { ...base, env: { PORT: "9000" } },
+        "`env` must not set PORT: the component sets it from `containerPort`",
+    ],
+    [
+        { ...base, secretEnv: { "1TOKEN": "x" } },
+        '`secretEnv` names must be letters, digits and "_", not starting with a digit; got "1TOKEN"',
+    ],
+    [
+        { ...base, secretEnv: { WEB_TIMEOUT: "x" } },
+        "`secretEnv` must not set WEB_TIMEOUT: the component sets it from `requestTimeoutSeconds`",
+    ],
+    [
+        { ...base, env: { TOKEN: "a" }, secretEnv: { TOKEN: "b" } },
+        "`env` and `secretEnv` must not both set TOKEN",
+    ],
+    [
+        { ...base, resources: { cpuRequest: "a lot" } },
+        `\`resources.cpuRequest\` ${quantity("CPU", '"250m" or "1"')}; got "a lot"`,
+    ],
+    [
+        { ...base, resources: { cpuLimit: "half" } },
+        `\`resources.cpuLimit\` ${quantity("CPU", '"250m" or "1"')}; got "half"`,
+    ],
+    [
+        { ...base, resources: { memoryRequest: "128MB" } },
+        `\`resources.memoryRequest\` ${quantity("memory", '"128Mi" or "1Gi"')}; got "128MB"`,
+    ],
+    [
+        { ...base, resources: { memoryLimit: "512m" } },
+        `\`resources.memoryLimit\` ${quantity("memory", '"128Mi" or "1Gi"')}; got "512m"`,
+    ],
+    [
+        { ...base, resources: { cpuRequest: "1", cpuLimit: "500m" } },
+        '`resources.cpuLimit` must not be below `resources.cpuRequest` ("1"); got "500m"',
+    ],
+    [
+        { ...base, resources: { memoryRequest: "1Gi", memoryLimit: "512Mi" } },
+        '`resources.memoryLimit` must not be below `resources.memoryRequest` ("1Gi"); got "512Mi"',
+    ],
+    [
+        { ...base, resources: { memoryRequest: "1Mi", memoryLimit: "4Mi" } },
+        '`resources.memoryLimit` must be at least "6Mi" on the docker target; got "4Mi"',
+    ],
+    [
+        { ...base, docker: { hostAddress: "localhost" } },
+        '`docker.hostAddress` must be an IPv4 or IPv6 address such as "127.0.0.1"; got "localhost"',
+    ],
+    [
+        { ...base, docker: { hostAddress: "1::2::3" } },
+        '`docker.hostAddress` must be an IPv4 or IPv6 address such as "127.0.0.1"; got "1::2::3"',
+    ],
+    [
+        { ...base, docker: { hostPort: 70000 } },
+        "`docker.hostPort` must be an integer from 1 to 65535; got 70000",
+    ],
+    [
+        { ...base, docker: { restartPolicy: "sometimes" as "always" } },
+        '`docker.restartPolicy` must be one of "no", "on-failure", "always", "unless-stopped"; got "sometimes"',
+    ],
+    [
+        { ...base, docker: { healthyTimeoutSeconds: 0 } },
+        "`docker.healthyTimeoutSeconds` must be an integer of at least 1; got 0",
+    ],
+    [
+        k8s({ namespace: "My_Apps" }),
+        '`kubernetes.namespace` must be a DNS label (lowercase letters, digits and "-", at most 63); got "My_Apps"',
+    ],
+    [
+        k8s({ createNamespace: "yes" as never }),
+        '`kubernetes.createNamespace` must be true or false; got "yes"',
+    ],
+    [k8s({ replicas: 0 }), "`kubernetes.replicas` must be an integer of at least 1; got 0"],
+    [k8s({ replicas: -3 }), "`kubernetes.replicas` must be an integer of at least 1; got -3"],
+    [
+        k8s({ serviceType: "Ingress" as "NodePort" }),
+        '`kubernetes.serviceType` must be one of "ClusterIP", "NodePort", "LoadBalancer"; got "Ingress"',
+    ],
+    [
+        k8s({ servicePort: 80.5 }),
+        "`kubernetes.servicePort` must be an integer from 1 to 65535; got 80.5",
+    ],
+    [
+        k8s({ serviceType: "NodePort", nodePort: 70000 }),
+        "`kubernetes.nodePort` must be an integer from 1 to 65535; got 70000",
+    ],
+    [
+        k8s({ nodePort: 30080 }),
+        '`kubernetes.nodePort` needs `kubernetes.serviceType` "NodePort" or "LoadBalancer"; got "ClusterIP"',
+    ],
+    [
+        k8s({ awaitTimeoutSeconds: 0 }),
+        "`kubernetes.awaitTimeoutSeconds` must be an integer of at least 1; got 0",
+    ],
+    [k8s({ allowEgress: 1 as never }), "`kubernetes.allowEgress` must be true or false; got 1"],
+    [
+        k8s({ nodeSelector: { "bad key": "x" } }),
+        '`kubernetes.nodeSelector` keys must be label keys such as "pool" or "example.com/pool"; got "bad key"',
+    ],
+    [
+        k8s({ nodeSelector: { pool: "a b" } }),
+        '`kubernetes.nodeSelector.pool` must be a label value (at most 63 letters, digits, "-", "_", "."); got "a b"',
+    ],
+    [
+        k8s({ tolerations: {} as never }),
+        "`kubernetes.tolerations` must be an array of tolerations; got {}",
+    ],
+    [
+        k8s({ tolerations: [{ key: "k", operator: "In" as never }] }),
+        '`kubernetes.tolerations[0]`.operator must be "Equal" or "Exists"; got "In"',
+    ],
+    [
+        k8s({ tolerations: [{ value: "v" }] }),
+        '`kubernetes.tolerations[0]`.key is required unless operator is "Exists"',
+    ],
+    [
+        k8s({ tolerations: [{ key: "k", operator: "Exists", value: "v" }] }),
+        '`kubernetes.tolerations[0]`.value must be empty with operator "Exists"; got "v"',
+    ],
+    [
+        k8s({ tolerations: [{ key: "k", effect: "NoRun" as never }] }),
+        '`kubernetes.tolerations[0]`.effect must be one of "NoSchedule", "PreferNoSchedule", "NoExecute"; got "NoRun"',
+    ],
+    [
+        k8s({ tolerations: [{ key: "k", effect: "NoSchedule", tolerationSeconds: 5 }] }),
+        '`kubernetes.tolerations[0]`.tolerationSeconds needs effect "NoExecute" and an integer; got 5 with effect "NoSchedule"',
+    ],
+    [
+        k8s({ tolerations: [{ key: "k", efect: "NoSchedule" } as never] }),
+        '`kubernetes.tolerations[0]` may have only key, operator, value, effect, tolerationSeconds; got "efect"',
+    ],
+];
 
 describe("FlaskApp settings", () => {
-    it("applies the documented defaults", () => {
-        const settings = resolveSettings("web", base);
-        assert.deepStrictEqual(
-            { ...settings, kubernetes: { ...settings.kubernetes } },
-            {
-                name: "web",
-                target: "docker",
-                appPath: "app",
-                appName: "flask-app",
-                image: {
-                    repository: "localhost:5000/flask-app",
-                    tag: "latest",
-                    platform: "linux/amd64",
-                    buildArgs: {},
-                },
-                registry: { server: "localhost:5000", username: undefined, password: undefined },
-                containerPort: 8000,
-                workers: 2,
-                requestTimeoutSeconds: 30,
-                healthPath: "/healthz",
-                resources: {
-                    cpuRequest: "100m",
-                    cpuLimit: "500m",
-                    memoryRequest: "128Mi",
-                    memoryLimit: "256Mi",
-                },
-                env: {},
-                secretEnv: {},
-                docker: {
-                    hostAddress: "127.0.0.1",
-                    hostPort: 8080,
-                    restartPolicy: "unless-stopped",
-                    healthyTimeoutSeconds: 60,
-                },
-                kubernetes: {
-                    namespace: "default",
-                    createNamespace: false,
-                    replicas: 2,
-                    serviceType: "ClusterIP",
-                    servicePort: 80,
-                    awaitTimeoutSeconds: 300,
-                    nodeSelector: {},
-                    tolerations: [],
-                },
-            },
-        );
+    it("applies the settings table's defaults", () => {
+        for (const target of ["docker", "kubernetes"] as const) {
+            const settings = checkedSettings("web", { ...base, target });
+            for (const setting of settingsTable as readonly Setting[]) {
+                const expected = setting.default === setting.none ? undefined : setting.default;
+                if (setting.required || ["target", "appPath"].includes(setting.path)) continue;
+                // Settings the component fills in from others: checked below.
+                if (
+                    ["registry.server", "registry.username", "registry.password"].includes(
+                        setting.path,
+                    )
+                )
+                    continue;
+                const actual = setting.path.startsWith("image.buildArgs.")
+                    ? settings.image.buildArgs[setting.path.split(".")[2]]
+                    : setting.path === "env.GREETING"
+                      ? settings.env.GREETING
+                      : valueAt(settings, setting.path);
+                assert.deepStrictEqual(actual, expected, setting.path);
+            }
+        }
+    });
+
+    it("builds the bundled app, relative to the working directory", () => {
+        assert.strictEqual(checkedSettings("web", base).appPath, "app");
     });
 
     it("keeps a default when a setting is passed as undefined", () => {
-        const settings = resolveSettings("web", { ...base, docker: { hostPort: undefined } });
+        const settings = checkedSettings("web", { ...base, docker: { hostPort: undefined } });
         assert.strictEqual(settings.docker.hostPort, 8080);
     });
 
-    it("takes Docker Hub as the registry of a repository without a host", () => {
-        const settings = resolveSettings("web", { image: { repository: "acme/web" } });
-        assert.strictEqual(settings.registry.server, "docker.io");
-        assert.strictEqual(settings.image.repository, "acme/web");
+    it("takes the registry from the repository, else Docker Hub", () => {
+        assert.strictEqual(checkedSettings("web", base).registry.server, "localhost:5000");
+        const hub = checkedSettings("web", { image: { repository: "acme/web" } });
+        assert.strictEqual(hub.registry.server, "docker.io");
+        assert.strictEqual(hub.image.repository, "acme/web");
+        const named = checkedSettings("web", {
+            image: { repository: "acme/web" },
+            registry: { server: "ghcr.io" },
+        });
+        assert.strictEqual(named.image.repository, "ghcr.io/acme/web");
+    });
+
+    it("keeps the registry credentials together", () => {
+        assert.strictEqual(checkedSettings("web", base).registry.credentials, undefined);
+        const settings = checkedSettings("web", {
+            ...base,
+            registry: { username: "ci", password: "hunter2" },
+        });
+        assert.deepStrictEqual(settings.registry.credentials, {
+            username: "ci",
+            password: "hunter2",
+        });
     });
 
     describe("refuses, before creating anything,", () => {
-        it("an unknown target", () =>
-            rejects(
-                { ...base, target: "nomad" as "docker" },
-                '`target` must be one of "docker", "kubernetes"; got "nomad"',
-            ));
-
-        it("a container port out of range", () =>
-            rejects(
-                { ...base, containerPort: 0 },
-                "`containerPort` must be an integer from 1 to 65535; got 0",
-            ));
-
-        it("a host port out of range", () =>
-            rejects(
-                { ...base, docker: { hostPort: 70000 } },
-                "`docker.hostPort` must be an integer from 1 to 65535; got 70000",
-            ));
-
-        it("a fractional service port", () =>
-            rejects(
-                { ...k8sBase, kubernetes: { servicePort: 80.5 } },
-                "`kubernetes.servicePort` must be an integer from 1 to 65535; got 80.5",
-            ));
-
-        it("a negative replica count", () =>
-            rejects(
-                { ...k8sBase, kubernetes: { replicas: -3 } },
-                "`kubernetes.replicas` must be an integer of at least 1; got -3",
-            ));
-
-        it("zero replicas", () =>
-            rejects(
-                { ...k8sBase, kubernetes: { replicas: 0 } },
-                "`kubernetes.replicas` must be an integer of at least 1; got 0",
-            ));
-
-        it("a CPU amount that is not a quantity", () =>
-            rejects(
-                { ...k8sBase, resources: { cpuLimit: "half" } },
-                '`resources.cpuLimit` must be a positive Kubernetes CPU quantity such as "250m" or "1"; got "half"',
-            ));
-
-        it("a memory amount that is not a quantity", () =>
-            rejects(
-                { ...k8sBase, resources: { memoryRequest: "128MB" } },
-                '`resources.memoryRequest` must be a positive Kubernetes memory quantity such as "128Mi" or "1Gi"; got "128MB"',
-            ));
-
-        it("a memory amount in millibytes", () =>
-            rejects(
-                { ...k8sBase, resources: { memoryLimit: "512m" } },
-                '`resources.memoryLimit` must be a positive Kubernetes memory quantity such as "128Mi" or "1Gi"; got "512m"',
-            ));
-
-        it("a CPU limit below its request", () =>
-            rejects(
-                { ...k8sBase, resources: { cpuRequest: "1", cpuLimit: "500m" } },
-                '`resources.cpuLimit` must not be below `resources.cpuRequest` ("1"); got "500m"',
-            ));
-
-        it("a memory limit below its request", () =>
-            rejects(
-                { ...k8sBase, resources: { memoryRequest: "1Gi", memoryLimit: "512Mi" } },
-                '`resources.memoryLimit` must not be below `resources.memoryRequest` ("1Gi"); got "512Mi"',
-            ));
-
-        it("a memory limit Docker cannot enforce", () =>
-            rejects(
-                { ...base, resources: { memoryRequest: "1Mi", memoryLimit: "4Mi" } },
-                '`resources.memoryLimit` must be at least "6Mi" on the docker target; got "4Mi"',
-            ));
-
-        it("an image repository with a tag", () =>
-            rejects(
-                { image: { repository: "localhost:5000/flask-app:v1" } },
-                '`image.repository` must be an image repository without tag or digest, such as "localhost:5000/flask-app" or "ghcr.io/acme/web"; got "localhost:5000/flask-app:v1"',
-            ));
-
-        it("an image repository with uppercase letters", () =>
-            rejects(
-                { image: { repository: "ghcr.io/Acme/Web" } },
-                '`image.repository` must be an image repository without tag or digest, such as "localhost:5000/flask-app" or "ghcr.io/acme/web"; got "ghcr.io/Acme/Web"',
-            ));
-
-        it("an invalid tag", () =>
-            rejects(
-                { image: { repository: "localhost:5000/app", tag: "-v1" } },
-                '`image.tag` must be 1 to 128 letters, digits, "_", "." or "-", not starting with "." or "-"; got "-v1"',
-            ));
-
-        it("an invalid platform", () =>
-            rejects(
-                { image: { repository: "localhost:5000/app", platform: "amd64" } },
-                '`image.platform` must be "os/arch" or "os/arch/variant", such as "linux/amd64"; got "amd64"',
-            ));
-
-        it("a registry server that differs from the repository's", () =>
-            rejects(
-                { ...base, registry: { server: "ghcr.io" } },
-                '`registry.server` must match the registry in `image.repository` ("localhost:5000"); got "ghcr.io"',
-            ));
-
-        it("a password without a username", () =>
-            rejects(
-                { ...base, registry: { password: "hunter2" } },
-                "`registry.password` needs `registry.username`; got a password and no username",
-            ));
-
-        it("a username without a password", () =>
-            rejects(
-                { ...base, registry: { username: "ci" } },
-                '`registry.username` needs `registry.password`; got username "ci" and no password',
-            ));
-
-        it("an app folder without a Dockerfile", () => {
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flaskapp-"));
-            rejects(
-                { ...base, appPath: dir },
-                `\`appPath\` must be a folder holding a Dockerfile; got ${JSON.stringify(dir)}, which has none`,
-            );
-        });
-
-        it("an app folder that does not exist", () =>
-            rejects(
-                { ...base, appPath: "no/such/folder" },
-                '`appPath` must be a folder holding a Dockerfile; got "no/such/folder", which is not a folder',
-            ));
-
-        it("a host address that is not an IP address", () =>
-            rejects(
-                { ...base, docker: { hostAddress: "localhost" } },
-                '`docker.hostAddress` must be an IPv4 or IPv6 address such as "127.0.0.1"; got "localhost"',
-            ));
-
-        it("an unknown restart policy", () =>
-            rejects(
-                { ...base, docker: { restartPolicy: "sometimes" as "always" } },
-                '`docker.restartPolicy` must be one of "no", "on-failure", "always", "unless-stopped"; got "sometimes"',
-            ));
-
-        it("an unknown Service type", () =>
-            rejects(
-                { ...k8sBase, kubernetes: { serviceType: "Ingress" as "NodePort" } },
-                '`kubernetes.serviceType` must be one of "ClusterIP", "NodePort", "LoadBalancer"; got "Ingress"',
-            ));
-
-        it("a node port on a ClusterIP Service", () =>
-            rejects(
-                { ...k8sBase, kubernetes: { nodePort: 30080 } },
-                '`kubernetes.nodePort` needs `kubernetes.serviceType` "NodePort" or "LoadBalancer"; got "ClusterIP"',
-            ));
-
-        it("a namespace that is not a DNS label", () =>
-            rejects(
-                { ...k8sBase, kubernetes: { namespace: "My_Apps" } },
-                '`kubernetes.namespace` must be a DNS label (lowercase letters, digits and "-", at most 63); got "My_Apps"',
-            ));
-
-        it("an environment variable the component sets itself", () =>
-            rejects(
-                { ...base, env: { PORT: "9000" } },
-                "`env` must not set PORT: the component sets it from `containerPort`",
-            ));
-
-        it("an environment variable set both plainly and secretly", () =>
-            rejects(
-                { ...base, env: { TOKEN: "a" }, secretEnv: { TOKEN: "b" } },
-                "`env` and `secretEnv` must not both set TOKEN",
-            ));
-
-        it("an invalid environment variable name", () =>
-            rejects(
-                { ...base, secretEnv: { "API-KEY": "x" } },
-                '`secretEnv` names must be letters, digits and "_", not starting with a digit; got "API-KEY"',
-            ));
-
-        it("a health path that is not a path", () =>
-            rejects(
-                { ...base, healthPath: "healthz" },
-                '`healthPath` must be a URL path starting with "/"; got "healthz"',
-            ));
+        for (const [args, message] of rejected) {
+            it(message, () => {
+                reset();
+                assert.throws(
+                    () => new FlaskApp("web", args),
+                    (err: unknown) => {
+                        assert.ok(err instanceof FlaskAppArgsError);
+                        assert.strictEqual(err.message, `FlaskApp "web": ${message}`);
+                        return true;
+                    },
+                );
+                assert.deepStrictEqual(registered, [], "nothing was registered");
+            });
+        }
 
         it("a component name that is not a DNS label, on Kubernetes", () => {
             reset();
-            assert.throws(() => new FlaskApp("Web_App", k8sBase), {
+            assert.throws(() => new FlaskApp("Web_App", k8s()), {
                 message:
                     'FlaskApp "Web_App": the component name must be a DNS label (lowercase letters, digits and "-", at most 63) on the kubernetes target; got "Web_App"',
             });
@@ -277,14 +324,20 @@ describe("FlaskApp settings", () => {
         });
     });
 
+    it("has a rejection above for every setting with a check", () => {
+        const named = new Set(rejected.map(([, message]) => message.match(/^`([^`[]+)/)![1]));
+        const checked = (settingsTable as readonly Setting[])
+            .filter((s) => s.check !== undefined)
+            .map((s) => s.path);
+        assert.deepStrictEqual(
+            checked.filter((p) => !named.has(p)),
+            [],
+        );
+    });
+
     it("names every bad setting at once", () => {
         assert.throws(
-            () =>
-                resolveSettings("web", {
-                    ...k8sBase,
-                    containerPort: -1,
-                    kubernetes: { replicas: 0 },
-                }),
+            () => checkedSettings("web", { ...k8s({ replicas: 0 }), containerPort: -1 }),
             {
                 message:
                     'FlaskApp "web" has 2 invalid settings:\n' +
@@ -295,7 +348,15 @@ describe("FlaskApp settings", () => {
     });
 
     it("ignores the settings of the target it does not deploy to", () => {
-        assert.doesNotThrow(() => resolveSettings("web", { ...base, kubernetes: { replicas: 0 } }));
-        assert.doesNotThrow(() => resolveSettings("web", { ...k8sBase, docker: { hostPort: 0 } }));
+        assert.doesNotThrow(() => checkedSettings("web", { ...base, kubernetes: { replicas: 0 } }));
+        assert.doesNotThrow(() => checkedSettings("web", { ...k8s(), docker: { hostPort: 0 } }));
+    });
+
+    it("checks values given as outputs only once they are known, at deployment", () => {
+        assert.doesNotThrow(() =>
+            checkedSettings("web", {
+                image: { ...image, buildArgs: { BASE_IMAGE: Promise.resolve("python") } },
+            }),
+        );
     });
 });

@@ -5,8 +5,10 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 
-import { argsFromConfig, resolveSettings } from "../components";
-import { configKeys } from "../components/stackConfig";
+import { argsFromConfig } from "../components";
+import { checkedSettings } from "../components/flaskApp";
+import { Setting, settingsTable, valueAt } from "../components/settings";
+import { configTable } from "../tools/configTable";
 
 interface ProjectFile {
     name: string;
@@ -43,15 +45,32 @@ function useConfig(values: Record<string, string>, secretKeys: string[] = []): p
 describe("stack config", () => {
     afterEach(() => pulumi.runtime.setAllConfig({}));
 
-    it("declares every key with a type and a description", () => {
-        for (const [key, spec] of Object.entries(project.config)) {
-            assert.ok(
-                ["string", "integer", "boolean", "object", "array"].includes(spec.type),
-                `${key} has a type`,
-            );
-            assert.ok(spec.description.length > 10, `${key} has a description`);
-            assert.ok(spec.default !== undefined, `${key} has a default`);
-        }
+    it("declares in Pulumi.yaml exactly the settings table's keys, types, defaults and descriptions", () => {
+        const fromTable = (settingsTable as readonly Setting[]).map((s) => [
+            s.key,
+            { type: s.type, description: s.description, default: s.default },
+        ]);
+        const fromProject = Object.entries(project.config).map(([key, spec]) => [
+            key,
+            { type: spec.type, description: spec.description, default: spec.default },
+        ]);
+        assert.deepStrictEqual(fromProject, fromTable);
+    });
+
+    it("shows the settings table in the README (npm run docs:config writes it)", () => {
+        const normalize = (text: string) =>
+            text
+                .split("\n")
+                .map((line) => line.replace(/ *\| */g, "|").replace(/\|-+/g, "|-"))
+                .join("\n");
+        const readme = fs.readFileSync("README.md", "utf8");
+        const [first] = configTable().split("\n");
+        const from = readme.indexOf(first);
+        const shown = readme.slice(
+            from,
+            from + readme.slice(from).indexOf("<!-- end of config table -->") + 28,
+        );
+        assert.strictEqual(normalize(shown), normalize(configTable()));
     });
 
     it("applies in code the same defaults Pulumi.yaml declares", () => {
@@ -60,20 +79,111 @@ describe("stack config", () => {
         const fromProject = argsFromConfig(useConfig({}));
         assert.deepStrictEqual(fromProject, fromCode);
         assert.deepStrictEqual(
-            resolveSettings("flask-app", fromCode),
-            resolveSettings("flask-app", fromProject),
+            checkedSettings("flask-app", fromCode),
+            checkedSettings("flask-app", fromProject),
         );
     });
 
-    it("reads every declared key", () => {
-        const source = fs.readFileSync("components/stackConfig.ts", "utf8");
-        for (const key of Object.keys(project.config)) {
-            assert.match(source, new RegExp(`"${key}"`), `${key} is read`);
+    describe("reads every key into its place in the component's arguments", () => {
+        // A value other than the default for each key, as the engine passes it.
+        const samples: Record<string, [string, unknown]> = {
+            target: ["kubernetes", "kubernetes"],
+            appPath: ["src/web", "src/web"],
+            appName: ["shop", "shop"],
+            imageRepository: ["ghcr.io/acme/web", "ghcr.io/acme/web"],
+            imageTag: ["v2", "v2"],
+            platform: ["linux/arm64", "linux/arm64"],
+            baseImage: ["python:3.12-slim", "python:3.12-slim"],
+            pipIndexUrl: ["https://pypi.internal/simple", "https://pypi.internal/simple"],
+            pipTrustedHost: ["pypi.internal", "pypi.internal"],
+            registryServer: ["ghcr.io", "ghcr.io"],
+            registryUsername: ["ci", "ci"],
+            registryPassword: ["hunter2", "hunter2"],
+            containerPort: ["9000", 9000],
+            workers: ["4", 4],
+            requestTimeoutSeconds: ["60", 60],
+            healthPath: ["/ready", "/ready"],
+            greeting: ["Hi", "Hi"],
+            env: ['{"LOG_LEVEL":"debug"}', { GREETING: "Hi", LOG_LEVEL: "debug" }],
+            secretEnv: ['{"API_KEY":"s3cret"}', { API_KEY: "s3cret" }],
+            cpuRequest: ["200m", "200m"],
+            cpuLimit: ["2", "2"],
+            memoryRequest: ["64Mi", "64Mi"],
+            memoryLimit: ["1Gi", "1Gi"],
+            hostAddress: ["::1", "::1"],
+            hostPort: ["9090", 9090],
+            restartPolicy: ["always", "always"],
+            healthyTimeoutSeconds: ["90", 90],
+            namespace: ["shop", "shop"],
+            createNamespace: ["true", true],
+            replicas: ["3", 3],
+            serviceType: ["NodePort", "NodePort"],
+            servicePort: ["8080", 8080],
+            nodePort: ["30080", 30080],
+            kubeconfig: ["apiVersion: v1\nclusters: []\n", "apiVersion: v1\nclusters: []\n"],
+            awaitTimeoutSeconds: ["120", 120],
+            nodeSelector: ['{"pool":"web"}', { pool: "web" }],
+            tolerations: [
+                '[{"key":"pool","operator":"Exists"}]',
+                [{ key: "pool", operator: "Exists" }],
+            ],
+            allowEgress: ["true", true],
+        };
+        const table = settingsTable as readonly Setting[];
+        let args: object;
+        before(() => {
+            const secretKeys = table.filter((s) => s.secret).map((s) => `flask-app:${s.key}`);
+            args = argsFromConfig(
+                useConfig(
+                    Object.fromEntries(
+                        Object.entries(samples).map(([key, [text]]) => [`flask-app:${key}`, text]),
+                    ),
+                    secretKeys,
+                ),
+            );
+        });
+
+        it("has a sample for every key", () => {
+            assert.deepStrictEqual(
+                Object.keys(samples),
+                table.map((s) => s.key),
+            );
+        });
+
+        for (const setting of table) {
+            it(`${setting.key} → ${setting.path}${setting.secret ? ", kept secret" : ""}`, async () => {
+                const value = valueAt(args, setting.path);
+                const expected = samples[setting.key][1];
+                if (setting.key === "secretEnv") {
+                    const apiKey = (value as Record<string, pulumi.Output<string>>).API_KEY;
+                    assert.ok(await pulumi.isSecret(apiKey));
+                    assert.deepStrictEqual({ API_KEY: await promiseOf(apiKey) }, expected);
+                } else if (setting.secret) {
+                    assert.ok(await pulumi.isSecret(value as pulumi.Output<string>));
+                    assert.deepStrictEqual(
+                        await promiseOf(value as pulumi.Output<string>),
+                        expected,
+                    );
+                } else {
+                    assert.deepStrictEqual(value, expected);
+                }
+            });
         }
     });
 
+    it("refuses a kubeconfig that is not a kubeconfig's contents, without showing it", () => {
+        const config = useConfig({ "flask-app:kubeconfig": "~/.kube/config" }, [
+            "flask-app:kubeconfig",
+        ]);
+        assert.throws(() => argsFromConfig(config), {
+            message:
+                "`kubeconfig` must be the contents of a kubeconfig file, with its `clusters`, not a " +
+                "path or a context name: set it with `pulumi config set --secret kubeconfig < FILE`",
+        });
+    });
+
     it("makes the dev stack a local Docker deployment pushing to localhost:5000", () => {
-        const settings = resolveSettings(
+        const settings = checkedSettings(
             "flask-app",
             argsFromConfig(useConfig(stackConfig("dev"))),
         );
@@ -89,7 +199,7 @@ describe("stack config", () => {
     });
 
     it("makes the staging stack a Kubernetes deployment in its own namespace", () => {
-        const settings = resolveSettings(
+        const settings = checkedSettings(
             "flask-app",
             argsFromConfig(useConfig(stackConfig("staging"))),
         );
@@ -103,27 +213,6 @@ describe("stack config", () => {
             memoryRequest: "256Mi",
             memoryLimit: "512Mi",
         });
-    });
-
-    it("reads typed and optional keys", () => {
-        const args = argsFromConfig(
-            useConfig({
-                "flask-app:baseImage": "mirror/python:3.14-slim",
-                "flask-app:pipIndexUrl": "http://172.17.0.1:3141/simple",
-                "flask-app:pipTrustedHost": "172.17.0.1",
-                "flask-app:greeting": "Hi",
-                "flask-app:hostPort": "9000",
-                "flask-app:createNamespace": "true",
-            }),
-        );
-        assert.deepStrictEqual(args.image.buildArgs, {
-            BASE_IMAGE: "mirror/python:3.14-slim",
-            PIP_INDEX_URL: "http://172.17.0.1:3141/simple",
-            PIP_TRUSTED_HOST: "172.17.0.1",
-        });
-        assert.deepStrictEqual(args.env, { GREETING: "Hi" });
-        assert.strictEqual(args.docker?.hostPort, 9000);
-        assert.strictEqual(args.kubernetes?.createNamespace, true);
     });
 
     it("reads the registry password as a secret, and only with a username", async () => {
@@ -217,10 +306,6 @@ describe("stack config", () => {
         });
     });
 
-    it("lists exactly the keys Pulumi.yaml declares", () => {
-        assert.deepStrictEqual([...configKeys].sort(), Object.keys(project.config).sort());
-    });
-
     for (const [key, closest] of [
         ["replica", "replicas"],
         ["cpu_limit", "cpuLimit"],
@@ -253,7 +338,7 @@ describe("stack config", () => {
         reset();
         useConfig(stackConfig("dev"));
         const program = await import("../index");
-        await promiseOf(program.resourceNames);
+        await promiseOf(pulumi.output(program.resourceNames));
         assert.match(await promiseOf(program.imageRef), /^localhost:5000\/flask-app@sha256:/);
         assert.strictEqual(await promiseOf(program.url), "http://127.0.0.1:8080");
         assert.strictEqual(one("docker:index/image:Image").name, "flask-app-image");

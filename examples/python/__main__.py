@@ -22,4 +22,3 @@ app = flaskapp.FlaskApp(
 
 pulumi.export("url", app.url)
 pulumi.export("imageRef", app.image_ref)
-pulumi.export("resourceNames", app.resource_names)

@@ -129,9 +129,9 @@ function describeConsumer({ example, language, greeting }: Consumer): void {
             );
         });
 
-        it("previews the stack, the component, its image and its container", async () => {
+        it("previews the stack, the component, its image, network and container", async () => {
             const preview = await stack.preview();
-            assert.deepStrictEqual(changes(preview.changeSummary), { create: 4 });
+            assert.deepStrictEqual(changes(preview.changeSummary), { create: 5 });
         });
 
         it("runs the app: its URL answers with the greeting the program set", async () => {
@@ -141,7 +141,7 @@ function describeConsumer({ example, language, greeting }: Consumer): void {
             outputs = {
                 url: result.outputs.url.value,
                 imageRef: result.outputs.imageRef.value,
-                container: result.outputs.resourceNames.value.container,
+                container: await containerName(),
             };
             assert.strictEqual(outputs.url, `http://127.0.0.1:${hostPort}`);
             assert.ok(
@@ -153,7 +153,16 @@ function describeConsumer({ example, language, greeting }: Consumer): void {
             assert.deepStrictEqual(JSON.parse(response.body), { message: greeting });
         });
 
-        it("registers the component under its own token, parent of the image and container", async () => {
+        /** The name of the container the component created, from the stack's state. */
+        async function containerName(): Promise<string> {
+            const resources: { type: string; outputs?: { name?: string } }[] = (
+                await stack.exportStack()
+            ).deployment.resources;
+            return resources.find((r) => r.type === "docker:index/container:Container")!.outputs!
+                .name!;
+        }
+
+        it("registers the component under its own token, parent of its image, network and container", async () => {
             const { deployment } = await stack.exportStack();
             const resources: { urn: string; type: string; parent?: string }[] =
                 deployment.resources;
@@ -166,6 +175,7 @@ function describeConsumer({ example, language, greeting }: Consumer): void {
             assert.deepStrictEqual(childTypes, [
                 "docker:index/container:Container",
                 "docker:index/image:Image",
+                "docker:index/network:Network",
             ]);
         });
 

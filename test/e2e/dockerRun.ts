@@ -91,6 +91,20 @@ export function dockerRunArgs(args: Record<string, unknown>, name: string): stri
                 for (const l of value as { label: string; value: string }[])
                     flags.push("--label", `${l.label}=${l.value}`);
                 break;
+            case "networkMode":
+                flags.push("--network", String(value));
+                break;
+            case "ulimits":
+                for (const u of value as { name: string; soft: number; hard: number }[])
+                    flags.push("--ulimit", `${u.name}=${u.soft}:${u.hard}`);
+                break;
+            case "logDriver":
+                flags.push("--log-driver", String(value));
+                break;
+            case "logOpts":
+                for (const [k, v] of Object.entries(value as Record<string, string>))
+                    flags.push("--log-opt", `${k}=${v}`);
+                break;
             case "stopTimeout":
                 flags.push("--stop-timeout", String(value));
                 break;

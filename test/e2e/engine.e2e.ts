@@ -230,12 +230,12 @@ describe("the program on the real Pulumi engine", function () {
                     {
                         key: "workers",
                         config: { workers: "0" },
-                        message: "`workers` must be an integer of at least 1; got 0",
+                        message: "`workers` must be an integer from 1 to 64; got 0",
                     },
                     {
                         key: "requestTimeoutSeconds",
                         config: { requestTimeoutSeconds: "0" },
-                        message: "`requestTimeoutSeconds` must be an integer of at least 1; got 0",
+                        message: "`requestTimeoutSeconds` must be an integer from 1 to 3600; got 0",
                     },
                     {
                         key: "healthPath",
@@ -295,6 +295,36 @@ describe("the program on the real Pulumi engine", function () {
                         message:
                             '`docker.restartPolicy` must be one of "no", "on-failure", "always", "unless-stopped"; got "sometimes"',
                     },
+                    {
+                        key: "healthyTimeoutSeconds",
+                        config: { healthyTimeoutSeconds: "0" },
+                        message:
+                            "`docker.healthyTimeoutSeconds` must be an integer of at least 1; got 0",
+                    },
+                    {
+                        key: "appName",
+                        config: { appName: "Flask_App" },
+                        message:
+                            '`appName` must be a DNS label (lowercase letters, digits and "-", at most 63); got "Flask_App"',
+                    },
+                    {
+                        key: "baseImage",
+                        config: { baseImage: "Not An Image" },
+                        message:
+                            '`image.buildArgs.BASE_IMAGE` must be an image reference with a tag or digest, such as "python:3.11-slim" or "ghcr.io/acme/python@sha256:…"; got "Not An Image"',
+                    },
+                    {
+                        key: "pipIndexUrl",
+                        config: { pipIndexUrl: "not a url" },
+                        message:
+                            '`image.buildArgs.PIP_INDEX_URL` must be an http or https URL, such as "https://pypi.internal/simple"; got "not a url"',
+                    },
+                    {
+                        key: "pipTrustedHost",
+                        config: { pipTrustedHost: "http://pypi.example/" },
+                        message:
+                            '`image.buildArgs.PIP_TRUSTED_HOST` must be a host name, optionally with ":port", such as "pypi.internal"; got "http://pypi.example/"',
+                    },
                 ],
             },
             {
@@ -347,6 +377,12 @@ describe("the program on the real Pulumi engine", function () {
                             "`kubernetes.servicePort` must be an integer from 1 to 65535; got 70000",
                     },
                     {
+                        key: "nodePort",
+                        config: { nodePort: "70000" },
+                        message:
+                            "`kubernetes.nodePort` must be an integer from 1 to 65535; got 70000",
+                    },
+                    {
                         key: "awaitTimeoutSeconds",
                         config: { awaitTimeoutSeconds: "0" },
                         message:
@@ -391,6 +427,22 @@ describe("the program on the real Pulumi engine", function () {
                     },
                 ],
             },
+            {
+                title: "a registry server that is not a host, and too many workers",
+                rows: [
+                    {
+                        key: "registryServer (not a host)",
+                        config: { imageRepository: "acme/web", registryServer: "https://ghcr.io" },
+                        message:
+                            '`registry.server` must be a registry host, such as "ghcr.io" or "localhost:5000", without scheme or path; got "https://ghcr.io"',
+                    },
+                    {
+                        key: "workers (above the server's bound)",
+                        config: { workers: "65" },
+                        message: "`workers` must be an integer from 1 to 64; got 65",
+                    },
+                ],
+            },
         ];
 
         for (const { title, rows } of batches) {
@@ -415,13 +467,24 @@ describe("the program on the real Pulumi engine", function () {
         const refusedByProgram: BadInput[] = [
             {
                 key: "unknown keys, naming the declared key each is closest to,",
-                // `nodePort` is a component argument that Pulumi.yaml does not declare, so its
-                // rule against a ClusterIP Service cannot be reached from stack config.
-                config: { replica: "3", nodePort: "30080" },
+                config: { replica: "3", imagetag: "v1" },
                 message:
-                    "`nodePort` is not a setting of flask-app; did you mean `hostPort`?\n" +
+                    "`imagetag` is not a setting of flask-app; did you mean `imageTag`?\n" +
                     "`replica` is not a setting of flask-app; did you mean `replicas`? " +
                     "The settings are declared in Pulumi.yaml.",
+            },
+            {
+                key: "nodePort on a ClusterIP Service",
+                config: { target: "kubernetes", nodePort: "30080" },
+                message:
+                    'FlaskApp "flask-app": `kubernetes.nodePort` needs `kubernetes.serviceType` "NodePort" or "LoadBalancer"; got "ClusterIP"',
+            },
+            {
+                key: "kubeconfig that is not a kubeconfig's contents",
+                config: { target: "kubernetes", kubeconfig: secret("~/.kube/config") },
+                message:
+                    "`kubeconfig` must be the contents of a kubeconfig file, with its `clusters`, not a " +
+                    "path or a context name: set it with `pulumi config set --secret kubeconfig < FILE`",
             },
             {
                 key: "registryPassword without registryUsername",
@@ -470,9 +533,7 @@ describe("the program on the real Pulumi engine", function () {
          * Values of the wrong type, refused by the CLI against Pulumi.yaml before the program
          * starts; it names the first one only, hence one preview each (about a second).
          * `greeting` has no invalid string: any string is an environment value (a NUL byte
-         * cannot reach the CLI through its arguments). `baseImage`, `pipIndexUrl` and
-         * `pipTrustedHost` do, but the component passes them to the build unchecked (gaps
-         * below), so their rows here are type errors.
+         * cannot reach the CLI through its arguments).
          */
         const wrongType = (
             key: string,
@@ -492,6 +553,9 @@ describe("the program on the real Pulumi engine", function () {
             wrongType("servicePort", { servicePort: "http" }, "integer"),
             wrongType("awaitTimeoutSeconds", { awaitTimeoutSeconds: "5m" }, "integer"),
             wrongType("createNamespace", { createNamespace: "maybe" }, "boolean"),
+            wrongType("healthyTimeoutSeconds", { healthyTimeoutSeconds: "1m" }, "integer"),
+            wrongType("nodePort", { nodePort: "http" }, "integer"),
+            wrongType("allowEgress", { allowEgress: "sometimes" }, "boolean"),
             wrongType("baseImage", { "baseImage.name": path("python") }, "string"),
             wrongType(
                 "pipIndexUrl",
@@ -527,25 +591,6 @@ describe("the program on the real Pulumi engine", function () {
                 config: { "secretEnv.A": secretPath("s3cret"), "secretEnv.B": path("plain") },
                 // The engine marks the whole key secret; B sits in Pulumi.<stack>.yaml in clear.
                 why: "the program only learns whether the key as a whole is secret",
-            },
-            {
-                key: "registryServer that is not a host, with a repository that names none",
-                config: { imageRepository: "acme/web", registryServer: "https://ghcr.io" },
-                why: "the server is put in front of the repository unchecked",
-            },
-            {
-                key: "kubeconfig that is not a kubeconfig",
-                config: { target: "kubernetes", kubeconfig: secret("not a kubeconfig") },
-                why: "its contents are first read by the kubernetes provider",
-            },
-            {
-                key: "baseImage, pipIndexUrl and pipTrustedHost that the build cannot use",
-                config: {
-                    baseImage: "Not An Image",
-                    pipIndexUrl: "not a url",
-                    pipTrustedHost: "http://pypi.example/",
-                },
-                why: "build arguments reach docker build unchecked",
             },
         ];
         for (const gap of passPreview) {

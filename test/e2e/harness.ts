@@ -8,7 +8,9 @@ import { execFileSync } from "child_process";
 import { setTimeout as sleep } from "timers/promises";
 import { EngineEvent, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
 
-import { containerArgs, resolveSettings } from "../../components";
+import { containerSpec } from "../../components/container";
+import { containerArgs } from "../../components/docker";
+import { checkedSettings } from "../../components/flaskApp";
 import { promiseOf } from "../promiseOf";
 import { dockerRunArgs } from "./dockerRun";
 
@@ -317,11 +319,12 @@ export function buildAppImage(bed: TestBed, appDir: string, ref: string, ...extr
  * published on `hostPort`, and waits until Docker reports it healthy.
  */
 export async function runHardened(ref: string, name: string, hostPort: number): Promise<string> {
-    const settings = resolveSettings(name, {
+    const settings = checkedSettings(name, {
         image: { repository: "localhost:5000/unused" },
         docker: { hostPort },
     });
-    const args = containerArgs(settings, ref);
+    // On the default bridge: the network of its own is Pulumi's to create (docker.e2e.ts).
+    const args = containerArgs(settings, containerSpec(settings, ref), "bridge");
     docker("run", ...dockerRunArgs({ ...args, envs: await promiseOf(args.envs) }, name));
     for (let i = 0; i < 60; i++) {
         const health = docker("inspect", "--format", "{{.State.Health.Status}}", name);

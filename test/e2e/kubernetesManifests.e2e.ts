@@ -5,16 +5,9 @@ import * as assert from "assert";
 import * as crypto from "crypto";
 import { setTimeout as sleep } from "timers/promises";
 
-import {
-    FlaskAppSettings,
-    deploymentManifest,
-    envSecretManifest,
-    namespaceManifest,
-    pullSecretManifest,
-    resolveSettings,
-    serviceManifest,
-} from "../../components";
+import { KubernetesObjects } from "../../components/kubernetes";
 import { promiseOf } from "../promiseOf";
+import { kubernetesObjectsOf } from "../targets";
 import { kubectl as run, kubectlJson, testBed } from "./harness";
 
 describe("the kubernetes manifests, on a real API server", function () {
@@ -33,28 +26,22 @@ describe("the kubernetes manifests, on a real API server", function () {
     const namespace = `e2e-${crypto.randomBytes(3).toString("hex")}`;
     const repository = "127.0.0.1:5000/e2e/web";
     const digest = (fill: string) => `${repository}@sha256:${fill.repeat(64)}`;
-    const settingsFor = (replicas: number): FlaskAppSettings =>
-        resolveSettings("web", {
-            target: "kubernetes",
-            image: { repository },
-            registry: { username: "ci", password: "hunter2" },
-            secretEnv: { API_KEY: "s3cret" },
-            kubernetes: { namespace, createNamespace: true, replicas },
-        });
-    const settings = settingsFor(2);
-    const envSecretName = "web-env-e2e";
-
-    async function applyDeployment(s: FlaskAppSettings, imageRef: string) {
-        await apply(
-            "apps/v1",
-            "Deployment",
-            deploymentManifest(s, {
-                namespace,
-                imageRef,
-                pullSecretName: `${s.name}-registry`,
-                envSecretName,
-            }),
+    const envSecretName = "web-env";
+    // What the component registers, computed by the same function; the env Secret has the name
+    // Pulumi would give it.
+    const objectsFor = (replicas: number, imageRef: string): KubernetesObjects =>
+        kubernetesObjectsOf(
+            {
+                image: { repository },
+                registry: { username: "ci", password: "hunter2" },
+                secretEnv: { API_KEY: "s3cret" },
+                kubernetes: { namespace, createNamespace: true, replicas },
+            },
+            imageRef,
         );
+
+    async function applyDeployment(objects: KubernetesObjects) {
+        await apply("apps/v1", "Deployment", objects.deployment);
         kubectl(["rollout", "status", "deployment/web", "-n", namespace, "--timeout=120s"]);
     }
     const replicaSets = () =>
@@ -64,15 +51,14 @@ describe("the kubernetes manifests, on a real API server", function () {
         }[];
 
     before(async () => {
-        await apply("v1", "Namespace", namespaceManifest(settings));
-        await apply("v1", "Secret", pullSecretManifest(settings, namespace));
-        const envSecret = envSecretManifest(settings, namespace);
-        await apply("v1", "Secret", {
-            ...envSecret,
-            metadata: { ...envSecret.metadata, name: envSecretName },
-        });
-        await apply("v1", "Service", serviceManifest(settings, namespace));
-        await applyDeployment(settings, digest("1"));
+        const objects = objectsFor(2, digest("1"));
+        await apply("v1", "Namespace", objects.namespace!);
+        await apply("v1", "Secret", objects.pullSecret!);
+        await apply("v1", "Secret", objects.envSecret!);
+        await apply("v1", "Service", objects.service);
+        await apply("networking.k8s.io/v1", "NetworkPolicy", objects.networkPolicy);
+        await apply("policy/v1", "PodDisruptionBudget", objects.disruptionBudget);
+        await applyDeployment(objects);
     });
 
     after(() => {
@@ -113,13 +99,13 @@ describe("the kubernetes manifests, on a real API server", function () {
         const [container] = pod.containers;
         assert.strictEqual(container.image, digest("1"));
         assert.deepStrictEqual(container.resources, {
-            requests: { cpu: "100m", memory: "128Mi" },
-            limits: { cpu: "500m", memory: "256Mi" },
+            requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "64Mi" },
+            limits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "256Mi" },
         });
         for (const [probe, period, failures] of [
             ["startupProbe", 2, 30],
             ["readinessProbe", 5, 3],
-            ["livenessProbe", 10, 3],
+            ["livenessProbe", 10, 6],
         ] as const) {
             assert.deepStrictEqual(container[probe].httpGet, {
                 path: "/healthz",
@@ -144,10 +130,23 @@ describe("the kubernetes manifests, on a real API server", function () {
             seccompProfile: { type: "RuntimeDefault" },
         });
         assert.deepStrictEqual(pod.imagePullSecrets, [{ name: "web-registry" }]);
-        assert.deepStrictEqual(
-            container.env.find((e: { name: string }) => e.name === "API_KEY").valueFrom,
-            { secretKeyRef: { name: envSecretName, key: "API_KEY" } },
+        assert.strictEqual(
+            container.env.find((e: { name: string }) => e.name === "API_KEY"),
+            undefined,
+            "secret values are files, not variables",
         );
+        assert.deepStrictEqual(pod.volumes.find((v: { name: string }) => v.name === "env").secret, {
+            secretName: envSecretName,
+            defaultMode: 0o400,
+        });
+    });
+
+    it("keeps the NetworkPolicy and the PodDisruptionBudget on the app's pods", () => {
+        const policy = getJson("networkpolicy", "web", "-n", namespace).spec;
+        assert.deepStrictEqual(policy.policyTypes, ["Ingress", "Egress"]);
+        const budget = getJson("poddisruptionbudget", "web", "-n", namespace);
+        assert.strictEqual(budget.status.expectedPods, 2);
+        assert.strictEqual(budget.status.disruptionsAllowed, 1);
     });
 
     it("keeps the pull Secret's payload a valid docker config for the registry", () => {
@@ -180,7 +179,7 @@ describe("the kubernetes manifests, on a real API server", function () {
     });
 
     it("rolls a new digest out as a new ReplicaSet and scales the old one to 0", async () => {
-        await applyDeployment(settings, digest("3"));
+        await applyDeployment(objectsFor(2, digest("3")));
         const sets = replicaSets();
         assert.strictEqual(sets.length, 2);
         const byImage = (fill: string) =>
@@ -193,7 +192,7 @@ describe("the kubernetes manifests, on a real API server", function () {
         const before = replicaSets()
             .map((rs) => rs.metadata.name)
             .sort();
-        await applyDeployment(settingsFor(3), digest("3"));
+        await applyDeployment(objectsFor(3, digest("3")));
         const after = replicaSets();
         assert.deepStrictEqual(after.map((rs) => rs.metadata.name).sort(), before);
         assert.strictEqual(

@@ -1,0 +1,142 @@
+// The docker target: the container on the local Docker Engine, on a network of its own, with the
+// port published on one host address.
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+
+import { ContainerSpec, httpUrl } from "./container";
+import { dockerCpus, dockerMemoryMiB, parseQuantity } from "./quantity";
+import { FlaskAppSettings } from "./settings";
+import { show } from "./checks";
+
+/** Docker's own floor for a container memory limit. */
+const minimumMemoryBytes = 6 * 1024 * 1024;
+
+/**
+ * Processes and threads the app's user may run: a fork bomb stops here. Docker's `--pids-limit`
+ * would bound the container alone, but the provider has no input for it; this ulimit counts every
+ * process of UID 10001 on the host, which only the app's containers use.
+ */
+export const processLimit = 1024;
+
+/** Size and count of the json-file log's files: the log never grows past their product. */
+export const logRotation = { "max-size": "10m", "max-file": "3" };
+
+export interface DockerChildren {
+    /** The network the container alone is on, with inter-container traffic off. */
+    readonly network: docker.Network;
+    readonly container: docker.Container;
+}
+
+/** Problems of the settings that only the docker target reads, beyond each value's check. */
+export function checkDocker(settings: FlaskAppSettings): string[] {
+    const memory = settings.resources.memoryLimit;
+    return parseQuantity(memory)! < minimumMemoryBytes
+        ? [
+              `\`resources.memoryLimit\` must be at least "6Mi" on the docker target; got ${show(memory)}`,
+          ]
+        : [];
+}
+
+/** The URL that reaches a port published on `hostAddress`, from this host. */
+export function dockerUrl(hostAddress: string, hostPort: number): string {
+    const host =
+        hostAddress === "0.0.0.0" ? "127.0.0.1" : hostAddress === "::" ? "::1" : hostAddress;
+    return httpUrl(host, hostPort);
+}
+
+/** A healthcheck command that needs only the Python of the image, not a file of the app. */
+export function healthcheckCommand(port: number, healthPath: string): string[] {
+    const url = `http://127.0.0.1:${port}${healthPath}`;
+    return [
+        "CMD",
+        "python3",
+        "-c",
+        `import urllib.request; urllib.request.urlopen(${JSON.stringify(url)}, timeout=2)`,
+    ];
+}
+
+/** Inputs of the `docker.Container` that runs `spec`, on `network`. */
+export function containerArgs(
+    settings: FlaskAppSettings,
+    spec: ContainerSpec,
+    network: pulumi.Input<string>,
+): docker.ContainerArgs {
+    const { docker: target } = settings;
+    const memory = dockerMemoryMiB(spec.limits.memory);
+    return {
+        image: spec.image,
+        envs: containerEnvs(spec),
+        networkMode: network,
+        ports: [
+            {
+                internal: spec.port,
+                external: target.hostPort,
+                ip: target.hostAddress,
+                protocol: "tcp",
+            },
+        ],
+        restart: target.restartPolicy,
+        memory,
+        // Equal to the memory limit: no swap on top of it.
+        memorySwap: memory,
+        cpus: dockerCpus(spec.limits.cpu),
+        ulimits: [{ name: "nproc", soft: processLimit, hard: processLimit }],
+        user: `${spec.user}:${spec.user}`,
+        readOnly: spec.hardening.readOnlyRootFilesystem,
+        tmpfs: { "/tmp": `rw,noexec,nosuid,size=${spec.tmpSizeMiB}m` },
+        capabilities: { drops: [spec.hardening.dropCapabilities] },
+        // Docker applies its default seccomp profile unless told otherwise.
+        securityOpts: [`no-new-privileges:${spec.hardening.noNewPrivileges}`],
+        logDriver: "json-file",
+        logOpts: logRotation,
+        healthcheck: {
+            tests: healthcheckCommand(spec.port, spec.healthPath),
+            interval: "10s",
+            timeout: "3s",
+            startPeriod: "10s",
+            retries: 3,
+        },
+        // `docker stop` (and a daemon restart) gives the server time to drain its requests.
+        stopTimeout: spec.stopTimeoutSeconds,
+        // Without it the provider removes the container with force, a SIGKILL that cuts off the
+        // requests in flight when `pulumi up` replaces it or `pulumi destroy` removes it.
+        destroyGraceSeconds: spec.stopTimeoutSeconds,
+        // `pulumi up` fails, rather than reports success, when the app never becomes healthy.
+        wait: true,
+        waitTimeout: target.healthyTimeoutSeconds,
+        labels: Object.entries(spec.labels).map(([label, value]) => ({ label, value })),
+    };
+}
+
+/** `KEY=value` lines in the spec's order; secret as a whole when any value is secret. */
+export function containerEnvs(spec: ContainerSpec): pulumi.Output<string[]> {
+    return pulumi.all(spec.env.map(({ name, value }) => pulumi.interpolate`${name}=${value}`));
+}
+
+/** Registers the network and the container under `parent`. */
+export function deployDocker(
+    settings: FlaskAppSettings,
+    spec: ContainerSpec,
+    parent: pulumi.Resource,
+): { children: DockerChildren; url: pulumi.Output<string> } {
+    const { name } = settings;
+    const network = new docker.Network(
+        `${name}-network`,
+        {
+            driver: "bridge",
+            // Containers on the network cannot reach each other; the published port still works.
+            options: { "com.docker.network.bridge.enable_icc": "false" },
+            labels: Object.entries(spec.labels).map(([label, value]) => ({ label, value })),
+        },
+        { parent },
+    );
+    const container = new docker.Container(
+        `${name}-container`,
+        containerArgs(settings, spec, network.name),
+        { parent },
+    );
+    return {
+        children: { network, container },
+        url: pulumi.output(dockerUrl(settings.docker.hostAddress, settings.docker.hostPort)),
+    };
+}

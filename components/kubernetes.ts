@@ -1,0 +1,389 @@
+// The kubernetes target: the objects that run the container spec on a cluster, computed by one
+// pure function, then registered. Each object's cross-references (namespace, pull Secret, env
+// Secret, pod labels) are set here, in one place.
+import * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes";
+
+import { isDnsLabel, show } from "./checks";
+import { ContainerSpec, httpUrl } from "./container";
+import { FlaskAppSettings } from "./settings";
+
+type Input<T> = pulumi.Input<T>;
+
+/** Name of the container in the pod, and of the port the probes and the Service use. */
+export const containerName = "app";
+export const portName = "http";
+
+/**
+ * Seconds a pod keeps serving after it is marked for deletion, before SIGTERM: the endpoints
+ * controller and every kube-proxy need that long to stop sending it new connections.
+ */
+export const preStopSleepSeconds = 5;
+
+/** Where the env Secret's values appear as files; app/server.py reads them into the environment. */
+export const secretEnvDir = "/run/secrets/env";
+
+/**
+ * Local disk the container may use: it writes none itself (its root is read-only and `/tmp` is
+ * in memory), but its logs count, and the kubelet rotates them at 10Mi.
+ */
+export const ephemeralStorage = { request: "64Mi", limit: "256Mi" };
+
+/** What the kubernetes target creates; the optional ones only when the settings call for them. */
+export interface KubernetesObjects {
+    /** Labelled so that Pod Security admission enforces the "restricted" profile. */
+    readonly namespace?: k8s.types.input.core.v1.Namespace;
+    /** The registry credentials, under a fixed name. */
+    readonly pullSecret?: k8s.types.input.core.v1.Secret;
+    /** `secretEnv`, under `names.envSecret`. */
+    readonly envSecret?: k8s.types.input.core.v1.Secret;
+    readonly deployment: k8s.types.input.apps.v1.Deployment;
+    readonly service: k8s.types.input.core.v1.Service;
+    /** Lets traffic in to the app's port only, and none out. */
+    readonly networkPolicy: k8s.types.input.networking.v1.NetworkPolicy;
+    /** Keeps all replicas but one up through a node drain. */
+    readonly disruptionBudget: k8s.types.input.policy.v1.PodDisruptionBudget;
+}
+
+export interface KubernetesChildren {
+    readonly provider?: k8s.Provider;
+    readonly namespace?: k8s.core.v1.Namespace;
+    readonly pullSecret?: k8s.core.v1.Secret;
+    readonly envSecret?: k8s.core.v1.Secret;
+    readonly deployment: k8s.apps.v1.Deployment;
+    readonly service: k8s.core.v1.Service;
+    readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
+    readonly disruptionBudget: k8s.policy.v1.PodDisruptionBudget;
+}
+
+/** Problems of the settings that only the kubernetes target reads, beyond each value's check. */
+export function checkKubernetes(settings: FlaskAppSettings): string[] {
+    const { name, kubernetes } = settings;
+    return [
+        ...(isDnsLabel(name)
+            ? []
+            : [
+                  `the component name must be a DNS label (lowercase letters, digits and "-", at most 63) on the kubernetes target; got ${show(name)}`,
+              ]),
+        ...(kubernetes.nodePort !== undefined && kubernetes.serviceType === "ClusterIP"
+            ? [
+                  '`kubernetes.nodePort` needs `kubernetes.serviceType` "NodePort" or "LoadBalancer"; got "ClusterIP"',
+              ]
+            : []),
+    ];
+}
+
+/** The `.dockerconfigjson` of an image pull Secret. */
+export function dockerConfigJson(server: string, username: string, password: string): string {
+    // Docker Hub credentials are keyed by its v1 index URL, not by its host name.
+    const key = server === "docker.io" ? "https://index.docker.io/v1/" : server;
+    const auth = Buffer.from(`${username}:${password}`).toString("base64");
+    return JSON.stringify({ auths: { [key]: { username, password, auth } } });
+}
+
+/**
+ * Every object the kubernetes target creates for `spec`. `names.envSecret` is the env Secret's
+ * name: it must change whenever a value does, so that the Deployment rolls out.
+ */
+export function kubernetesObjects(
+    settings: FlaskAppSettings,
+    spec: ContainerSpec,
+    names: { envSecret?: Input<string> } = {},
+): KubernetesObjects {
+    const { kubernetes: target, registry } = settings;
+    const namespace = target.namespace;
+    const metadata = (name?: Input<string>) => ({ name, namespace, labels: spec.labels });
+    const credentials = registry.credentials;
+    const pullSecretName = `${settings.name}-registry`;
+    const hasSecretEnv = spec.env.some((e) => e.secret);
+    const envSecretName = names.envSecret;
+    const podSelector = { matchLabels: spec.selectorLabels };
+
+    const probe = (periodSeconds: number, timeoutSeconds: number, failureThreshold: number) => ({
+        httpGet: { path: spec.healthPath, port: portName },
+        periodSeconds,
+        timeoutSeconds,
+        failureThreshold,
+    });
+
+    return {
+        namespace: target.createNamespace
+            ? {
+                  metadata: {
+                      name: namespace,
+                      labels: {
+                          ...spec.labels,
+                          "pod-security.kubernetes.io/enforce": "restricted",
+                          "pod-security.kubernetes.io/enforce-version": "latest",
+                      },
+                  },
+              }
+            : undefined,
+        pullSecret: credentials && {
+            metadata: metadata(pullSecretName),
+            type: "kubernetes.io/dockerconfigjson",
+            stringData: {
+                ".dockerconfigjson": pulumi.secret(
+                    pulumi
+                        .output(credentials.password)
+                        .apply((p) => dockerConfigJson(registry.server, credentials.username, p)),
+                ),
+            },
+        },
+        envSecret: hasSecretEnv
+            ? {
+                  metadata: metadata(envSecretName),
+                  type: "Opaque",
+                  stringData: Object.fromEntries(
+                      spec.env.filter((e) => e.secret).map((e) => [e.name, e.value]),
+                  ),
+              }
+            : undefined,
+        deployment: {
+            metadata: metadata(settings.name),
+            spec: {
+                replicas: target.replicas,
+                selector: podSelector,
+                // Full capacity throughout a rollout: an old pod goes only once a new one is Ready.
+                strategy: {
+                    type: "RollingUpdate",
+                    rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
+                },
+                template: {
+                    metadata: { labels: spec.labels },
+                    spec: {
+                        automountServiceAccountToken: false,
+                        // The preStop sleep, then the server's drain, then its exit; SIGKILL only after.
+                        terminationGracePeriodSeconds:
+                            preStopSleepSeconds + spec.stopTimeoutSeconds,
+                        nodeSelector: isEmpty(target.nodeSelector)
+                            ? undefined
+                            : target.nodeSelector,
+                        tolerations:
+                            target.tolerations.length === 0 ? undefined : target.tolerations,
+                        // Replicas on different nodes where the cluster has them; never unschedulable.
+                        affinity: {
+                            podAntiAffinity: {
+                                preferredDuringSchedulingIgnoredDuringExecution: [
+                                    {
+                                        weight: 100,
+                                        podAffinityTerm: {
+                                            labelSelector: podSelector,
+                                            topologyKey: "kubernetes.io/hostname",
+                                        },
+                                    },
+                                ],
+                            },
+                        },
+                        enableServiceLinks: false,
+                        imagePullSecrets: credentials && [{ name: pullSecretName }],
+                        securityContext: {
+                            runAsNonRoot: true,
+                            runAsUser: spec.user,
+                            runAsGroup: spec.user,
+                            fsGroup: spec.user,
+                            seccompProfile: { type: "RuntimeDefault" },
+                        },
+                        containers: [
+                            {
+                                name: containerName,
+                                image: spec.image,
+                                imagePullPolicy: "IfNotPresent",
+                                ports: [
+                                    { name: portName, containerPort: spec.port, protocol: "TCP" },
+                                ],
+                                env: [
+                                    ...spec.env
+                                        .filter((e) => !e.secret)
+                                        .map(({ name, value }) => ({ name, value })),
+                                    ...(hasSecretEnv
+                                        ? [{ name: "WEB_ENV_DIR", value: secretEnvDir }]
+                                        : []),
+                                ],
+                                resources: {
+                                    requests: {
+                                        ...spec.requests,
+                                        "ephemeral-storage": ephemeralStorage.request,
+                                    },
+                                    limits: {
+                                        ...spec.limits,
+                                        "ephemeral-storage": ephemeralStorage.limit,
+                                    },
+                                },
+                                // Startup covers a slow first start, so liveness can be strict afterwards.
+                                startupProbe: probe(2, 2, 30),
+                                // Out of the Service after 15 s of slow answers; restarted only
+                                // after a minute without one, so a saturated pod is not killed.
+                                readinessProbe: probe(5, 2, 3),
+                                livenessProbe: probe(10, 5, 6),
+                                // A terminating pod leaves the Service's endpoints at once, but
+                                // kube-proxies and load balancers learn it a little later: keep
+                                // serving until they have, then take SIGTERM. The kubelet's own
+                                // sleep action: the image needs no shell or sleep binary.
+                                lifecycle: { preStop: { sleep: { seconds: preStopSleepSeconds } } },
+                                securityContext: {
+                                    allowPrivilegeEscalation: !spec.hardening.noNewPrivileges,
+                                    readOnlyRootFilesystem: spec.hardening.readOnlyRootFilesystem,
+                                    runAsNonRoot: true,
+                                    capabilities: { drop: [spec.hardening.dropCapabilities] },
+                                    seccompProfile: { type: "RuntimeDefault" },
+                                },
+                                volumeMounts: [
+                                    { name: "tmp", mountPath: "/tmp" },
+                                    ...(hasSecretEnv
+                                        ? [{ name: "env", mountPath: secretEnvDir, readOnly: true }]
+                                        : []),
+                                ],
+                            },
+                        ],
+                        volumes: [
+                            {
+                                name: "tmp",
+                                emptyDir: { medium: "Memory", sizeLimit: `${spec.tmpSizeMiB}Mi` },
+                            },
+                            ...(hasSecretEnv
+                                ? [
+                                      {
+                                          name: "env",
+                                          secret: { secretName: envSecretName, defaultMode: 0o400 },
+                                      },
+                                  ]
+                                : []),
+                        ],
+                    },
+                },
+            },
+        },
+        service: {
+            metadata: metadata(settings.name),
+            spec: {
+                type: target.serviceType,
+                selector: spec.selectorLabels,
+                ports: [
+                    {
+                        name: portName,
+                        port: target.servicePort,
+                        targetPort: portName,
+                        protocol: "TCP",
+                        nodePort: target.nodePort,
+                    },
+                ],
+            },
+        },
+        networkPolicy: {
+            metadata: metadata(settings.name),
+            spec: {
+                podSelector,
+                policyTypes: ["Ingress", "Egress"],
+                // From anywhere, as the Service's type allows, but to the app's port only.
+                ingress: [{ ports: [{ port: portName, protocol: "TCP" }] }],
+                egress: target.allowEgress ? [{}] : [],
+            },
+        },
+        disruptionBudget: {
+            metadata: metadata(settings.name),
+            spec: { selector: podSelector, maxUnavailable: 1 },
+        },
+    };
+}
+
+function isEmpty(value: object): boolean {
+    return Object.keys(value).length === 0;
+}
+
+/** Registers the objects of `kubernetesObjects` under `parent`, in the order they need. */
+export function deployKubernetes(
+    settings: FlaskAppSettings,
+    spec: ContainerSpec,
+    parent: pulumi.Resource,
+): {
+    children: KubernetesChildren;
+    url: pulumi.Output<string>;
+    externalUrl: pulumi.Output<string | undefined>;
+} {
+    // Loaded here, not at the top: a docker stack never pays for the Kubernetes SDK.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const sdk: typeof k8s = require("@pulumi/kubernetes");
+    const { name, kubernetes: target } = settings;
+    // Without a kubeconfig the children inherit the component's `providers`, like any child.
+    const provider =
+        target.kubeconfig === undefined
+            ? undefined
+            : new sdk.Provider(
+                  `${name}-k8s`,
+                  { kubeconfig: pulumi.secret(target.kubeconfig) },
+                  { parent },
+              );
+    const draft = kubernetesObjects(settings, spec);
+    const namespace =
+        draft.namespace &&
+        new sdk.core.v1.Namespace(`${name}-namespace`, draft.namespace, {
+            parent,
+            provider,
+        });
+    const opts: pulumi.CustomResourceOptions = { parent, provider, dependsOn: namespace };
+    // No fixed name: Pulumi gives the env Secret a new one when a value changes, and the new name
+    // in the pod template rolls the Deployment out.
+    const envSecret =
+        draft.envSecret && new sdk.core.v1.Secret(`${name}-env`, draft.envSecret, opts);
+    const objects = kubernetesObjects(settings, spec, { envSecret: envSecret?.metadata.name });
+    // The Deployment names the pull Secret by its fixed name, not by the Secret's output: the
+    // Secret is replaced (deleted first) when the credentials change, and a property that
+    // depends on it would make the engine replace the Deployment with it. dependsOn orders them.
+    const pullSecret =
+        objects.pullSecret &&
+        new sdk.core.v1.Secret(`${name}-pull-secret`, objects.pullSecret, opts);
+    const timeout = `${target.awaitTimeoutSeconds}s`;
+    const awaitOpts = { ...opts, customTimeouts: { create: timeout, update: timeout } };
+    const networkPolicy = new sdk.networking.v1.NetworkPolicy(
+        `${name}-network-policy`,
+        objects.networkPolicy,
+        opts,
+    );
+    const disruptionBudget = new sdk.policy.v1.PodDisruptionBudget(
+        `${name}-disruption-budget`,
+        objects.disruptionBudget,
+        opts,
+    );
+    const deployment = new sdk.apps.v1.Deployment(`${name}-deployment`, objects.deployment, {
+        ...awaitOpts,
+        dependsOn: [...(namespace ? [namespace] : []), ...(pullSecret ? [pullSecret] : [])],
+    });
+    const service = new sdk.core.v1.Service(`${name}-service`, objects.service, {
+        ...awaitOpts,
+        dependsOn: [deployment],
+    });
+
+    const port = target.servicePort;
+    return {
+        children: {
+            provider,
+            namespace,
+            pullSecret,
+            envSecret,
+            deployment,
+            service,
+            networkPolicy,
+            disruptionBudget,
+        },
+        url: pulumi
+            .all([service.metadata.name, service.metadata.namespace])
+            .apply(([svc, ns]) => clusterUrl(svc, ns, port)),
+        externalUrl: service.status.apply((status) => externalUrl(status, port)),
+    };
+}
+
+/** The in-cluster URL of a Service. */
+export function clusterUrl(serviceName: string, namespace: string, port: number): string {
+    return `http://${serviceName}.${namespace}.svc.cluster.local:${port}`;
+}
+
+/** The external URL of a LoadBalancer Service, once the cluster has given it an address. */
+export function externalUrl(
+    status: k8s.types.output.core.v1.ServiceStatus | undefined,
+    port: number,
+): string | undefined {
+    const ingress = status?.loadBalancer?.ingress?.[0];
+    const host = ingress?.hostname || ingress?.ip;
+    return host ? httpUrl(host, port) : undefined;
+}

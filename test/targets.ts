@@ -1,0 +1,37 @@
+// What each target makes of a set of arguments, computed as the component computes it, without
+// registering anything: for tests of the container and the Kubernetes objects themselves.
+import * as pulumi from "@pulumi/pulumi";
+import type * as docker from "@pulumi/docker";
+
+import { FlaskAppArgs } from "../components";
+import { ContainerSpec, containerSpec } from "../components/container";
+import { containerArgs } from "../components/docker";
+import { checkedSettings } from "../components/flaskApp";
+import { KubernetesObjects, kubernetesObjects } from "../components/kubernetes";
+
+export const digestRef = `localhost:5000/flask-app@sha256:${"a".repeat(64)}`;
+
+export function specOf(args: FlaskAppArgs, image: pulumi.Input<string> = digestRef): ContainerSpec {
+    return containerSpec(checkedSettings("web", args), image);
+}
+
+/** The docker target's container inputs, on a network named "web-network". */
+export function dockerContainerOf(
+    args: FlaskAppArgs,
+    image: pulumi.Input<string> = digestRef,
+): docker.ContainerArgs {
+    const settings = checkedSettings("web", args);
+    return containerArgs(settings, containerSpec(settings, image), "web-network");
+}
+
+/** The kubernetes target's objects, the env Secret named "web-env". */
+export function kubernetesObjectsOf(
+    args: FlaskAppArgs,
+    image: pulumi.Input<string> = digestRef,
+    name = "web",
+): KubernetesObjects {
+    const settings = checkedSettings(name, { target: "kubernetes", ...args });
+    return kubernetesObjects(settings, containerSpec(settings, image), {
+        envSecret: `${name}-env`,
+    });
+}
