@@ -15,6 +15,12 @@ WEB_ACCESS_LOG        1 or true: one JSON line per request on stdout; default of
 WEB_APP               module:factory of the WSGI app; default flask_app:create_app
 WEB_ENV_DIR           folder whose files become environment variables, one a file (a mounted
                       Kubernetes Secret: secret values stay out of the pod spec); default none
+WEB_DRAIN_FILE        while this file exists, every response carries `Connection: close`;
+                      default /tmp/server-draining. The server removes it at start.
+
+`python -m server drain SECONDS` creates that file, then sleeps: the Kubernetes preStop hook.
+Keep-alive clients then leave the pod after a complete response, so that none holds a
+connection when SIGTERM makes the server close them.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import importlib
 import json
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
@@ -33,6 +40,9 @@ from json.encoder import encode_basestring as _quote
 EXIT_TIMEOUT = 3
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off", "")
+# How often a worker looks for the drain file: a stat of a tmpfs file ten times a second costs
+# nothing measurable, and a request never pays for it.
+DRAIN_POLL_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,7 @@ class Settings:
     graceful_timeout: int
     access_log: bool
     app: str
+    drain_file: str
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -91,6 +102,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         graceful_timeout=_int(env, "WEB_GRACEFUL_TIMEOUT", min(timeout, 1800), 1, 1800),
         access_log=_bool(env, "WEB_ACCESS_LOG"),
         app=_factory_name(env),
+        drain_file=env.get("WEB_DRAIN_FILE", "").strip() or "/tmp/server-draining",
     )
 
 
@@ -137,6 +149,12 @@ class _Request:
 
     def __call__(self, status: str, headers: list[tuple[str, str]], exc_info=None):
         self.status = int(status[:3])
+        if self.duties.draining:
+            # hyper, under granian, passes this header on and closes the connection once the
+            # response is written: the client's next request opens a new connection, which the
+            # Service sends to a pod that is not leaving.
+            headers = [(k, v) for k, v in headers if k.lower() != "connection"]
+            headers.append(("Connection", "close"))
         for key, value in headers:
             if len(key) == 14 and key.lower() == "content-length" and value.isdigit():
                 self.length = int(value)
@@ -167,7 +185,8 @@ class _Request:
 
 
 class Duties:
-    """WSGI middleware for what granian does not do: the request timeout and the access log.
+    """WSGI middleware for what granian does not do: the request timeout, the access log, and
+    `Connection: close` while the pod drains.
 
     Every request is recorded with its start time while it runs. A watchdog thread stops the
     worker process when one has run longer than `timeout` seconds; granian then starts a new
@@ -181,6 +200,21 @@ class Duties:
         self.access_log = access_log
         self.log_fd = log_fd
         self.in_flight: dict[int, tuple[float, dict]] = {}
+        # Set once by the drain watch; a request reads it, never the filesystem.
+        self.draining = False
+
+    def start_drain_watch(self, path: str, tick: float = DRAIN_POLL_SECONDS) -> threading.Thread:
+        """Sets `draining` once `path` exists. A file rather than a signal: every worker sees
+        it, a worker respawned during the drain too, and the preStop hook needs no PID."""
+
+        def watch() -> None:
+            while not os.path.exists(path):
+                time.sleep(tick)
+            self.draining = True
+
+        thread = threading.Thread(target=watch, name="drain-watch", daemon=True)
+        thread.start()
+        return thread
 
     def start_watchdog(self, on_timeout: Callable[[], None] | None = None) -> threading.Thread:
         tick = min(1.0, self.timeout / 4)
@@ -270,6 +304,7 @@ def worker_app() -> Callable:
     create_app = getattr(importlib.import_module(module), factory)
     duties = Duties(create_app(), settings.timeout, settings.access_log)
     duties.start_watchdog()
+    duties.start_drain_watch(settings.drain_file)
     return duties
 
 
@@ -304,10 +339,31 @@ LOG_CONFIG = {
 }
 
 
-def main() -> None:
+def drain(settings: Settings, seconds: float) -> None:
+    """Marks the server as draining, then waits `seconds`: the Kubernetes preStop hook, run
+    with the image's own Python (the image has no shell). SIGTERM follows."""
+    with open(settings.drain_file, "w"):
+        pass
+    time.sleep(seconds)
+
+
+def main(argv: list[str]) -> None:
     # Before anything reads the environment; the workers inherit it.
     load_env_dir(os.environ)
     settings = settings_from_env(os.environ)
+    if argv[:1] == ["drain"]:
+        if len(argv) != 2 or not argv[1].isdigit():
+            raise SystemExit(f"usage: python -m server drain SECONDS; got {' '.join(argv)!r}")
+        drain(settings, int(argv[1]))
+        return
+    if argv:
+        raise SystemExit(f"usage: python -m server [drain SECONDS]; got {' '.join(argv)!r}")
+    # A container restarted in the same pod keeps its /tmp emptyDir, and with it the mark that
+    # the preStop hook of the previous container's kill left there.
+    try:
+        os.remove(settings.drain_file)
+    except FileNotFoundError:
+        pass
     from granian.constants import Interfaces
     from granian.server import Server
 
@@ -339,4 +395,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -36,6 +36,7 @@ def test_settings_defaults_match_the_image():
         graceful_timeout=30,
         access_log=False,
         app="flask_app:create_app",
+        drain_file="/tmp/server-draining",
     )
     words = (APP_DIR / "Dockerfile").read_text().split()
     env = dict(w.split("=", 1) for w in words if w.startswith(("PORT=", "WEB_")) and "=" in w)
@@ -78,9 +79,12 @@ def test_settings_come_from_the_environment():
             "WEB_GRACEFUL_TIMEOUT": "20",
             "WEB_ACCESS_LOG": "true",
             "WEB_APP": "slow_app:create",
+            "WEB_DRAIN_FILE": "/run/drain",
         }
     )
-    assert settings == server.Settings("127.0.0.1", 9000, 4, 1, 60, 20, True, "slow_app:create")
+    assert settings == server.Settings(
+        "127.0.0.1", 9000, 4, 1, 60, 20, True, "slow_app:create", "/run/drain"
+    )
 
 
 def test_graceful_timeout_follows_the_request_timeout():
@@ -218,7 +222,7 @@ class Server:
     """`python -m server` on 127.0.0.1, as the image runs it but with HOME not writable."""
 
     def __init__(self, tmp_path, app="slow_app:create", **env):
-        tmp_path.mkdir()
+        tmp_path.mkdir(exist_ok=True)
         self.port = free_port()
         self.out = tmp_path / "stdout"
         self.err = tmp_path / "stderr"
@@ -229,9 +233,12 @@ class Server:
             "WEB_HOST": "127.0.0.1",
             "PORT": str(self.port),
             "WEB_CONCURRENCY": "1",
+            # Each server its own mark, never the machine's /tmp.
+            "WEB_DRAIN_FILE": str(tmp_path / "draining"),
             **({"WEB_APP": app} if app else {}),
             **env,
         }
+        self.env = full_env
         with open(self.out, "wb") as out, open(self.err, "wb") as err:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "server"],
@@ -259,6 +266,15 @@ class Server:
 
     def log(self):
         return self.out.read_text(), self.err.read_text()
+
+    def drain(self, seconds=0):
+        """Runs the preStop hook's command, as the kubelet would, in the server's environment."""
+        subprocess.run(
+            [sys.executable, "-m", "server", "drain", str(seconds)],
+            cwd=APP_DIR,
+            env=self.env,
+            check=True,
+        )
 
     def stop(self):
         if self.process.poll() is None:
@@ -408,3 +424,178 @@ def test_a_request_longer_than_the_timeout_is_cut_and_its_worker_replaced(start)
     assert second != first
     timed_out = [json.loads(line) for line in s.log()[1].splitlines() if "timed out" in line]
     assert timed_out[0]["path"] == "/sleep" and timed_out[0]["timeout"] == 2
+
+
+# --- draining: `Connection: close` between the preStop hook and SIGTERM ---------------------------
+
+
+def test_a_draining_worker_adds_connection_close_to_every_response_once():
+    from slow_app import create
+
+    app = Duties(create(), timeout=30, access_log=False)
+    seen = []
+
+    def start_response(status, headers, exc_info=None):
+        seen.append(headers)
+
+    def app_with_its_own_header(environ, start_response):
+        start_response("200 OK", [("Connection", "keep-alive"), ("Content-Length", "0")])
+        return []
+
+    list(app({"PATH_INFO": "/", "QUERY_STRING": ""}, start_response))
+    app.draining = True
+    list(app({"PATH_INFO": "/", "QUERY_STRING": ""}, start_response))
+    both = Duties(app_with_its_own_header, timeout=30, access_log=False)
+    both.draining = True
+    list(both({"PATH_INFO": "/", "QUERY_STRING": ""}, start_response))
+    connection = [[v for k, v in h if k.lower() == "connection"] for h in seen]
+    assert connection == [[], ["close"], ["close"]]
+
+
+def test_the_drain_watch_notices_the_file(tmp_path):
+    app = Duties(lambda e, s: [], timeout=30, access_log=False)
+    mark = tmp_path / "draining"
+    watch = app.start_drain_watch(str(mark), tick=0.01)
+    assert not app.draining
+    mark.touch()
+    watch.join(10)
+    assert app.draining
+
+
+class KeptConnection:
+    """One keep-alive connection, raw, so that a reset and a clean close are told apart."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buffer = b""
+
+    def get(self, path="/"):
+        """Sends a GET, reads its whole response: (status, headers with lower-case keys, body)."""
+        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        while b"\r\n\r\n" not in self.buffer:
+            self._read()
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        status_line, *lines = head.decode().split("\r\n")
+        headers = {k.lower(): v.strip() for k, v in (line.split(":", 1) for line in lines)}
+        length = int(headers["content-length"])
+        while len(self.buffer) < length:
+            self._read()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return int(status_line.split()[1]), headers, body.decode()
+
+    def closed_by_server(self):
+        """True when the server closed cleanly (FIN); a reset raises ConnectionResetError."""
+        return self.sock.recv(1) == b""
+
+    def _read(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnectionError("the server closed the connection mid-response")
+        self.buffer += data
+
+    def close(self):
+        self.sock.close()
+
+
+def test_keep_alive_until_the_drain_mark_then_connection_close_and_a_clean_close(start):
+    s = start(WEB_CONCURRENCY="2")
+    kept = KeptConnection(s.port)
+    for _ in range(5):
+        status, headers, _ = kept.get("/pid")
+        assert status == 200 and "connection" not in headers
+    s.drain()
+    # The workers look for the mark ten times a second: the kept connection serves on
+    # until a response says `Connection: close`, then the server closes it cleanly.
+    deadline = time.monotonic() + 10
+    while True:
+        status, headers, _ = kept.get("/")
+        assert status == 200
+        if headers.get("connection") == "close":
+            break
+        assert time.monotonic() < deadline, "no Connection: close 10 s after the mark"
+    assert kept.closed_by_server()
+    kept.close()
+    # Every worker drains (each sees the mark on its own tick): new connections until both
+    # workers have answered `Connection: close`; each such connection is closed cleanly.
+    closing = set()
+    while len(closing) < 2:
+        assert time.monotonic() < deadline + 10, f"only workers {closing} drain"
+        fresh = KeptConnection(s.port)
+        status, headers, pid = fresh.get("/pid")
+        assert status == 200
+        if headers.get("connection") == "close":
+            assert fresh.closed_by_server()
+            closing.add(pid)
+        fresh.close()
+    # The drain changes nothing of SIGTERM.
+    s.process.terminate()
+    assert s.process.wait(timeout=40) == 0
+
+
+def test_keep_alive_clients_leave_before_sigterm_without_a_failed_request(start):
+    s = start(WEB_CONCURRENCY="2")
+    stop = threading.Event()
+    results = []
+
+    def client():
+        """Sends requests on one connection until the server closes it; records what it saw."""
+        seen = {"ok": 0, "errors": []}
+        kept = KeptConnection(s.port)
+        try:
+            while not stop.is_set():
+                status, headers, _ = kept.get("/")
+                if status != 200:
+                    seen["errors"].append(status)
+                seen["ok"] += 1
+                if headers.get("connection") == "close":
+                    seen["clean_close"] = kept.closed_by_server()
+                    break
+        except OSError as error:
+            seen["errors"].append(repr(error))
+        finally:
+            kept.close()
+        results.append(seen)
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1)
+    s.drain()
+    for thread in threads:
+        thread.join(10)
+    stop.set()
+    # Every client has left by now: SIGTERM finds no connection to cut.
+    s.process.terminate()
+    assert s.process.wait(timeout=40) == 0
+    assert len(results) == 8
+    assert [r["errors"] for r in results] == [[]] * 8
+    assert all(r.get("clean_close") for r in results), results
+    assert all(r["ok"] > 1 for r in results), "each connection was reused before the mark"
+
+
+def test_a_restarted_server_clears_a_mark_left_by_the_previous_one(tmp_path, start):
+    # A container restarted in its pod (a failed liveness probe runs the preStop hook) finds the
+    # mark in the pod's /tmp; the new server must keep connections alive again.
+    (tmp_path / "server0").mkdir()
+    (tmp_path / "server0" / "draining").touch()
+    s = start()
+    assert not (tmp_path / "server0" / "draining").exists()
+    kept = KeptConnection(s.port)
+    time.sleep(0.3)
+    for _ in range(3):
+        status, headers, _ = kept.get("/")
+        assert status == 200 and "connection" not in headers
+    kept.close()
+
+
+@pytest.mark.parametrize("args", [["drain"], ["drain", "soon"], ["serve"]])
+def test_the_command_line_takes_only_drain_seconds(args):
+    result = subprocess.run(
+        [sys.executable, "-m", "server", *args],
+        cwd=APP_DIR,
+        env={**os.environ, "WEB_DRAIN_FILE": "/nonexistent/draining"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("usage: python -m server")
