@@ -1,12 +1,13 @@
 // The kubernetes target: the objects that run the container spec on a cluster, computed by one
 // pure function, then registered. Each object's cross-references (namespace, pull Secret, env
 // Secret, pod labels) are set here, in one place.
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 
 import { isDnsLabel, show } from "./checks";
 import { ContainerSpec, httpUrl } from "./container";
-import { FlaskAppSettings } from "./settings";
+import { FlaskAppSettings, bundledAppPath } from "./settings";
 
 type Input<T> = pulumi.Input<T>;
 
@@ -218,9 +219,8 @@ export function kubernetesObjects(
                                 livenessProbe: probe(10, 5, 6),
                                 // A terminating pod leaves the Service's endpoints at once, but
                                 // kube-proxies and load balancers learn it a little later: keep
-                                // serving until they have, then take SIGTERM. The kubelet's own
-                                // sleep action: the image needs no shell or sleep binary.
-                                lifecycle: { preStop: { sleep: { seconds: preStopSleepSeconds } } },
+                                // serving until they have, then take SIGTERM.
+                                lifecycle: { preStop: preStopHandler(settings) },
                                 securityContext: {
                                     allowPrivilegeEscalation: !spec.hardening.noNewPrivileges,
                                     readOnlyRootFilesystem: spec.hardening.readOnlyRootFilesystem,
@@ -285,6 +285,18 @@ export function kubernetesObjects(
             spec: { selector: podSelector, maxUnavailable: 1 },
         },
     };
+}
+
+/**
+ * The bundled server's own `drain` command (app/server.py) sleeps like the kubelet's sleep action
+ * and meanwhile answers `Connection: close`, so that keep-alive clients have left when SIGTERM
+ * closes idle connections. It runs on the image's Python: the image has no shell. Another app's
+ * image may lack both, and a failed hook would skip the sleep: it gets the sleep action.
+ */
+function preStopHandler(settings: FlaskAppSettings): k8s.types.input.core.v1.LifecycleHandler {
+    return path.resolve(settings.appPath) === path.resolve(bundledAppPath())
+        ? { exec: { command: ["python", "-m", "server", "drain", String(preStopSleepSeconds)] } }
+        : { sleep: { seconds: preStopSleepSeconds } };
 }
 
 function isEmpty(value: object): boolean {

@@ -4,6 +4,9 @@
 import "./mocks";
 
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
 import { FlaskAppArgs, argsFromConfig } from "../components";
@@ -32,7 +35,9 @@ describe("zero-downtime rollouts", () => {
             it("gives a Kubernetes pod its preStop sleep and the server's whole drain before SIGKILL", () => {
                 const { spec } = podSpec({ ...k8sBase, requestTimeoutSeconds });
                 const [container] = spec.containers;
-                const preStop = container.lifecycle.preStop.sleep.seconds;
+                const [, , , drainCommand, seconds] = container.lifecycle.preStop.exec.command;
+                assert.strictEqual(drainCommand, "drain");
+                const preStop = Number(seconds);
                 const drain = serverDrainSeconds(container.env);
                 assert.strictEqual(drain, requestTimeoutSeconds);
                 assert.ok(preStop >= 1, "endpoints get time to drop the pod before SIGTERM");
@@ -41,9 +46,21 @@ describe("zero-downtime rollouts", () => {
                     `grace ${spec.terminationGracePeriodSeconds}s leaves the server time to exit after a ${preStop}s sleep and a ${drain}s drain`,
                 );
                 assert.deepStrictEqual(
-                    Object.keys(container.lifecycle.preStop),
-                    ["sleep"],
-                    "the kubelet's sleep action: no shell or binary needed in the image",
+                    container.lifecycle.preStop.exec.command.slice(0, 3),
+                    ["python", "-m", "server"],
+                    "the bundled server marks its drain with the image's own Python: no shell",
+                );
+            });
+
+            it("gives another app's image the kubelet's sleep action, which needs nothing in it", () => {
+                const appPath = fs.mkdtempSync(path.join(os.tmpdir(), "other-app-"));
+                fs.writeFileSync(path.join(appPath, "Dockerfile"), "FROM scratch\n");
+                const { spec } = podSpec({ ...k8sBase, appPath, requestTimeoutSeconds });
+                const { preStop } = spec.containers[0].lifecycle;
+                assert.ok(preStop.sleep.seconds >= 1, JSON.stringify(preStop));
+                assert.ok(
+                    spec.terminationGracePeriodSeconds >
+                        preStop.sleep.seconds + requestTimeoutSeconds,
                 );
             });
 
