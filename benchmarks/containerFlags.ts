@@ -3,8 +3,8 @@
 // benchmarks/server.py runs the image exactly as the component would.
 //   npx ts-node benchmarks/containerFlags.ts NAME HOST_PORT
 import { containerArgs, resolveSettings } from "../components";
-import { dockerRunArgs } from "../test/e2e/dockerRun";
-import { promiseOf } from "../test/promiseOf";
+import { dockerRunArgs } from "../tools/testbed/dockerRun";
+import { promiseOf } from "../tools/testbed/promiseOf";
 
 async function main() {
     const [name, hostPort] = process.argv.slice(2);

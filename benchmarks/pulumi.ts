@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 
-import { ProjectCopy, configureStack, newStack, testBed } from "../test/e2e/harness";
+import { ProjectCopy, configureStack, newStack, testBed } from "../tools/testbed/harness";
 import { report } from "./report";
 
 type Target = "docker" | "kubernetes";

@@ -3,7 +3,7 @@ import "./mocks";
 import * as assert from "assert";
 
 import { containerArgs, deploymentManifest, resolveSettings } from "../components";
-import { promiseOf } from "./promiseOf";
+import { promiseOf } from "../tools/testbed/promiseOf";
 import {
     exposedPorts,
     isPinnedImage,

@@ -18,7 +18,7 @@ import {
     storedState,
     tearDown,
     testBed,
-} from "./harness";
+} from "../../tools/testbed/harness";
 import { dockerProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
 describe("docker target, end to end", function () {

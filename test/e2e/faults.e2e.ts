@@ -27,7 +27,7 @@ import {
     repoRoot,
     tearDown,
     testBed,
-} from "./harness";
+} from "../../tools/testbed/harness";
 import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
 const testbedScript = (name: string) => path.join(repoRoot, "scripts", "testbed", name);

@@ -17,7 +17,7 @@ import {
     registryDigest,
     runHardened,
     testBed,
-} from "./harness";
+} from "../../tools/testbed/harness";
 
 describe("the app image, on a real Docker Engine and registry", function () {
     this.timeout(10 * 60 * 1000);

@@ -19,7 +19,7 @@ import {
     storedState,
     tearDown,
     testBed,
-} from "./harness";
+} from "../../tools/testbed/harness";
 import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
 describe("kubernetes target, end to end", function () {

@@ -14,8 +14,8 @@ import {
     resolveSettings,
     serviceManifest,
 } from "../../components";
-import { promiseOf } from "../promiseOf";
-import { kubectl as run, kubectlJson, testBed } from "./harness";
+import { promiseOf } from "../../tools/testbed/promiseOf";
+import { kubectl as run, kubectlJson, testBed } from "../../tools/testbed/harness";
 
 describe("the kubernetes manifests, on a real API server", function () {
     this.timeout(5 * 60 * 1000);

@@ -7,7 +7,13 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { Stack } from "@pulumi/pulumi/automation";
 
-import { ProjectCopy, configureStack, newStack, repoRoot, testBed } from "./harness";
+import {
+    ProjectCopy,
+    configureStack,
+    newStack,
+    repoRoot,
+    testBed,
+} from "../../tools/testbed/harness";
 import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
 describe("the policy pack, during a real preview", function () {

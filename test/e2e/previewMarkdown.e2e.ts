@@ -16,7 +16,7 @@ import {
     setConfig,
     tearDown,
     testBed,
-} from "./harness";
+} from "../../tools/testbed/harness";
 import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
 describe("preview as Markdown, on the component's own stack", function () {

@@ -22,7 +22,7 @@ import {
     setConfig,
     tearDown,
     testBed,
-} from "./harness";
+} from "../../tools/testbed/harness";
 import { LoadSummary, describeLoad, startLoad, summarize } from "./load";
 import {
     dockerProvider,

@@ -1,4 +1,4 @@
-// What the end-to-end suites share: a throwaway copy of the project, a stack on a local file
+// What the end-to-end suites and the benchmarks share: a throwaway copy of the project, a stack on a local file
 // backend with a passphrase secrets provider, and the registry the test bed provides.
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -9,7 +9,7 @@ import { setTimeout as sleep } from "timers/promises";
 import { EngineEvent, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
 
 import { containerArgs, resolveSettings } from "../../components";
-import { promiseOf } from "../promiseOf";
+import { promiseOf } from "./promiseOf";
 import { dockerRunArgs } from "./dockerRun";
 
 export const repoRoot = path.resolve(__dirname, "..", "..");
