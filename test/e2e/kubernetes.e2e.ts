@@ -11,7 +11,7 @@ import {
     EngineTranscript,
     ProjectCopy,
     changes,
-    configureStack,
+    configureKubernetesStack,
     kubectlJson,
     newStack,
     secretForms,
@@ -64,13 +64,7 @@ describe("kubernetes target, end to end", function () {
     before(async () => {
         project = new ProjectCopy("flaskapp-e2e-k8s");
         stack = await newStack(project, "k8s");
-        await configureStack(stack, bed, repository, {
-            target: "kubernetes",
-            namespace,
-            createNamespace: true,
-            replicas: 2,
-        });
-        await stack.setConfig("flask-app:kubeconfig", { value: kubeconfig, secret: true });
+        await configureKubernetesStack(stack, bed, repository, namespace, { replicas: 2 });
         await setApiKey(apiKeys[0]);
     });
 

@@ -84,6 +84,35 @@ export async function configureStack(
     await stack.setConfig("flask-app:registryPassword", { value: bed.password, secret: true });
 }
 
+/** The test bed cluster's kubeconfig, as the stack's `kubeconfig` secret. */
+export async function setKubeconfig(stack: Stack, bed: TestBed): Promise<void> {
+    await stack.setConfig("flask-app:kubeconfig", {
+        value: fs.readFileSync(bed.kubeconfig, "utf8"),
+        secret: true,
+    });
+}
+
+/**
+ * Configures `stack` as `configureStack` does, for the kubernetes target on the test bed's
+ * cluster: the app in `namespace`, which the stack creates; `extra` sets more keys, or
+ * overrides those.
+ */
+export async function configureKubernetesStack(
+    stack: Stack,
+    bed: TestBed,
+    repository: string,
+    namespace: string,
+    extra: Record<string, string | number | boolean> = {},
+): Promise<void> {
+    await configureStack(stack, bed, repository, {
+        target: "kubernetes",
+        namespace,
+        createNamespace: true,
+        ...extra,
+    });
+    await setKubeconfig(stack, bed);
+}
+
 /** What a copy of the project needs to run its program. */
 const projectEntries = [
     "Pulumi.yaml",
