@@ -1,7 +1,6 @@
 // End to end on the kubernetes target: the program with `target: kubernetes`, run by the real
 // Pulumi engine against the test bed's API server (kwok nodes), Docker Engine and authenticated
-// registry. The tests are the steps of one stack's life and run in order: each starts from the
-// state the one before left.
+// registry.
 import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -23,6 +22,8 @@ import {
 import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
 describe("kubernetes target, end to end", function () {
+    // A scenario, in order: the tests are the steps of one stack's life, each starting from the
+    // state the one before left; what a rollout changes is seen only against that state.
     if (!pluginsInstalled(this, nodejsLanguage, dockerProvider, kubernetesProvider)) return;
     this.timeout(20 * 60 * 1000);
 
