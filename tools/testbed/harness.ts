@@ -1,12 +1,13 @@
 // What the end-to-end suites and the benchmarks share: a throwaway copy of the project, a stack on a local file
 // backend with a passphrase secrets provider, and the registry the test bed provides.
+import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import { setTimeout as sleep } from "timers/promises";
-import { EngineEvent, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent, LocalWorkspace, OpMap, Stack, UpResult } from "@pulumi/pulumi/automation";
 
 import { containerArgs, resolveSettings } from "../../components";
 import { promiseOf } from "./promiseOf";
@@ -243,6 +244,18 @@ export class EngineTranscript {
             }
         },
     };
+
+    /** `up` on `stack` into this transcript, failing if the engine warned of anything. */
+    async upWithoutWarnings(stack: Stack): Promise<UpResult> {
+        const warned = this.warnings.length;
+        const result = await stack.up(this.opts);
+        assert.deepStrictEqual(
+            this.warnings.slice(warned),
+            [],
+            "an up that did nothing wrong warns of nothing",
+        );
+        return result;
+    }
 }
 
 /** The forms a registry password takes on its way: as is, in base64, and in a Docker `auth`. */
