@@ -5,8 +5,8 @@
 import { containerSpec } from "../components/container";
 import { containerArgs } from "../components/docker";
 import { checkedSettings } from "../components/flaskApp";
-import { dockerRunArgs } from "../test/e2e/dockerRun";
-import { promiseOf } from "../test/promiseOf";
+import { dockerRunArgs } from "../tools/testbed/dockerRun";
+import { promiseOf } from "../tools/testbed/promiseOf";
 
 async function main() {
     const [name, hostPort] = process.argv.slice(2);

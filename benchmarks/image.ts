@@ -21,7 +21,7 @@ import {
     httpGet,
     runHardened,
     testBed,
-} from "../test/e2e/harness";
+} from "../tools/testbed/harness";
 import { report } from "./report";
 
 interface LoadResult {

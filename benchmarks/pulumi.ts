@@ -10,7 +10,14 @@ import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 
-import { ProjectCopy, configureStack, newStack, testBed } from "../test/e2e/harness";
+import {
+    ProjectCopy,
+    configureKubernetesStack,
+    configureStack,
+    newStack,
+    setKubeconfig,
+    testBed,
+} from "../tools/testbed/harness";
 import { report } from "./report";
 
 type Target = "docker" | "kubernetes";
@@ -68,26 +75,13 @@ async function round(
 ): Promise<Record<Operation, number>> {
     const bed = testBed();
     const stack: Stack = await newStack(project, floor ? "floor" : "bench");
-    if (!floor) {
-        await configureStack(
-            stack,
-            bed,
-            `bench/flask-app-${crypto.randomBytes(3).toString("hex")}`,
-            {
-                target,
-                ...(target === "kubernetes" && {
-                    namespace: `bench-${crypto.randomBytes(3).toString("hex")}`,
-                    createNamespace: true,
-                }),
-            },
-        );
-    }
-    if (target === "kubernetes") {
-        await stack.setConfig(`flask-app:kubeconfig`, {
-            value: fs.readFileSync(bed.kubeconfig, "utf8"),
-            secret: true,
-        });
-    }
+    const repository = `bench/flask-app-${crypto.randomBytes(3).toString("hex")}`;
+    const namespace = `bench-${crypto.randomBytes(3).toString("hex")}`;
+    // The floor program reads only the kubeconfig.
+    if (floor && target === "kubernetes") await setKubeconfig(stack, bed);
+    else if (!floor && target === "kubernetes")
+        await configureKubernetesStack(stack, bed, repository, namespace);
+    else if (!floor) await configureStack(stack, bed, repository, { target });
     const result = {} as Record<Operation, number>;
     result["first up of a new stack"] = await timed(() => stack.up());
     result["preview, no change"] = await timed(() => stack.preview());

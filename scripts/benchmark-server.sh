@@ -4,17 +4,16 @@
 #   scripts/benchmark-server.sh image [--rounds N] [--seconds S] [--write]   the built image, on the test bed
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib.sh
+. scripts/lib.sh
 
 mode=host
 case "${1:-}" in host | image) mode=$1 && shift ;; esac
 
-if ! command -v wrk >/dev/null; then
-  [ "$(id -u)" = 0 ] || { echo "benchmark-server: needs wrk (Debian: apt-get install wrk)" >&2; exit 1; }
-  apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-fi
+command -v wrk >/dev/null || apt_install wrk
 
 # The candidates' packages, in a venv outside the repo keyed by the requirements it holds.
-venv=${FLASKAPP_CACHE:-$HOME/.cache/flaskapp}/bench-venv
+venv=$CACHE_ROOT/bench-venv
 want=$(cat app/requirements.txt benchmarks/requirements.txt | sha256sum | cut -d' ' -f1)
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
   python3 -m venv --clear "$venv"

@@ -5,8 +5,10 @@
 # and the registry container it started. Extra arguments go to pulumi.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib.sh
+. scripts/lib.sh
 # shellcheck source=ensure-node.sh
-source scripts/ensure-node.sh
+. scripts/ensure-node.sh
 
 action=${1:-up}
 shift || true
@@ -15,7 +17,7 @@ registry_image=registry:2.8.3
 state_dir=$PWD/.pulumi-local
 
 for tool in node npm docker pulumi curl; do
-  command -v "$tool" >/dev/null || { echo "dev: $tool is not installed (see README.md)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || die "$tool is not installed (see README.md)"
 done
 
 # A local file backend: no account needed. State and the passphrase stay in .pulumi-local/.
@@ -39,19 +41,19 @@ case "$action" in
   up)
     [ -d node_modules ] || npm ci --no-audit --no-fund
     if ! registry_answers; then
-      echo "dev: no registry on localhost:5000; starting $registry_image as $registry_container"
+      log "no registry on localhost:5000; starting $registry_image as $registry_container"
       docker rm -f "$registry_container" >/dev/null 2>&1 || true
       docker run -d --name "$registry_container" --restart unless-stopped \
         -p 127.0.0.1:5000:5000 "$registry_image" >/dev/null
       for _ in $(seq 1 30); do registry_answers && break; sleep 1; done
-      registry_answers || { echo "dev: the registry did not answer on localhost:5000" >&2; exit 1; }
+      registry_answers || die "the registry did not answer on localhost:5000"
     fi
     pulumi stack select dev 2>/dev/null || pulumi stack init dev
     pulumi up --stack dev --yes "$@"
     ;;
   destroy)
     pulumi destroy --stack dev --yes "$@"
-    docker rm -f "$registry_container" >/dev/null 2>&1 && echo "dev: removed $registry_container" || true
+    if docker rm -f "$registry_container" >/dev/null 2>&1; then log "removed $registry_container"; fi
     ;;
   *)
     echo "usage: scripts/dev.sh [up|destroy] [pulumi arguments...]" >&2

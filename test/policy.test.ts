@@ -2,7 +2,7 @@ import "./mocks";
 
 import * as assert from "assert";
 
-import { promiseOf } from "./promiseOf";
+import { promiseOf } from "../tools/testbed/promiseOf";
 import { digestRef, dockerContainerOf, kubernetesObjectsOf } from "./targets";
 import {
     exposedPorts,

@@ -13,9 +13,10 @@
 # `python3` and `python` on PATH (also /usr/local/bin/python3, /usr/local/bin/python),
 # `python3 -m venv` with pip, CA certificates, LANG=C.UTF-8, CMD ["python3"].
 set -euo pipefail
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 # ---- settings -------------------------------------------------------------
-CACHE_DIR="${FLASKAPP_CACHE:-$HOME/.cache/flaskapp}"
 BASE_SUITE="${BASE_SUITE:-bookworm}"
 BASE_VARIANT="${BASE_VARIANT:-minbase}"
 BASE_ARCH="${BASE_ARCH:-amd64}"
@@ -32,15 +33,13 @@ BASE_IMAGE_TAG="${BASE_IMAGE_TAG:-3.11-bookworm}"
 BASE_EXTRA_CA="${BASE_EXTRA_CA:-auto}"
 BASE_SLIM="${BASE_SLIM:-1}"          # drop docs/man/locales like the -slim images
 BASE_VERIFY="${BASE_VERIFY:-1}"      # smoke-test the image after import
-ROOTFS_CACHE_DIR="${ROOTFS_CACHE_DIR:-$CACHE_DIR/rootfs}"
+ROOTFS_CACHE_DIR="${ROOTFS_CACHE_DIR:-$CACHE_ROOT/rootfs}"
 BUILD_PARENT="${BUILD_PARENT:-/var/tmp}"
 RECIPE_VERSION=3                     # bump when the customisation below changes
 # ---------------------------------------------------------------------------
 
 IMAGE="$BASE_IMAGE_REPO:$BASE_IMAGE_TAG"
 T0=$(date +%s)
-log() { printf '[base-image] %s\n' "$*" >&2; }
-die() { printf '[base-image] ERROR: %s\n' "$*" >&2; exit 1; }
 
 detect_mirror() {
   [ -n "$BASE_MIRROR" ] && { echo "$BASE_MIRROR"; return; }
@@ -100,13 +99,8 @@ preflight() {
 }
 
 build_rootfs() {
-  [ "$(id -u)" = 0 ] || die "debootstrap needs root"
-  if ! command -v debootstrap >/dev/null 2>&1; then
-    log "installing debootstrap"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null 2>&1 \
-      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; } \
-      || die "apt-get install debootstrap failed"
-  fi
+  need_root "debootstrap"
+  command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
   mkdir -p "$ROOTFS_CACHE_DIR"
   local dir; dir="$(mktemp -d "$BUILD_PARENT/flaskapp-rootfs.XXXXXX")"
   ROOTFS_DIR="$dir"

@@ -12,10 +12,10 @@
 #
 # Environment overrides: see the variables below.
 set -euo pipefail
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 # ---- settings -------------------------------------------------------------
-CACHE_DIR="${FLASKAPP_CACHE:-$HOME/.cache/flaskapp}"
-RUN_DIR="${RUN_DIR:-$CACHE_DIR/run}"
 DOCKER_APT_PACKAGES="${DOCKER_APT_PACKAGES:-docker.io}"
 DOCKERD_LOG="${DOCKERD_LOG:-$RUN_DIR/dockerd.log}"
 DOCKERD_PIDFILE="${DOCKERD_PIDFILE:-/var/run/docker.pid}"
@@ -30,21 +30,13 @@ CHECK_IMAGE="${CHECK_IMAGE:-flaskapp-base/python:3.11-bookworm}"
 CHECK_HTTP_URL="${CHECK_HTTP_URL:-http://deb.debian.org/debian/dists/bookworm/Release}"
 # ---------------------------------------------------------------------------
 
-log() { printf '[docker-engine] %s\n' "$*" >&2; }
-die() { printf '[docker-engine] ERROR: %s\n' "$*" >&2; exit 1; }
-
-need_root() { [ "$(id -u)" = 0 ] || die "must run as root (installs packages, starts dockerd)"; }
-
 install_engine() {
   if command -v dockerd >/dev/null 2>&1; then
     return 0
   fi
-  log "dockerd not found; installing: $DOCKER_APT_PACKAGES"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq || die "apt-get update failed"
+  log "dockerd not found"
   # shellcheck disable=SC2086
-  apt-get install -y -qq --no-install-recommends $DOCKER_APT_PACKAGES >/dev/null \
-    || die "apt-get install $DOCKER_APT_PACKAGES failed"
+  apt_install $DOCKER_APT_PACKAGES
   command -v dockerd >/dev/null 2>&1 || die "dockerd still missing after installing $DOCKER_APT_PACKAGES"
 }
 
@@ -69,7 +61,7 @@ probe_storage_driver() {
 engine_up() { timeout 10 docker info >/dev/null 2>&1; }
 
 start_engine() {
-  need_root
+  need_root "installs packages, starts dockerd"
   install_engine
   command -v docker >/dev/null 2>&1 || die "docker CLI not found in PATH"
   if engine_up; then
@@ -115,7 +107,7 @@ start_engine() {
 }
 
 stop_engine() {
-  need_root
+  need_root "stops dockerd"
   if [ ! -f "$DOCKERD_PIDFILE" ]; then
     log "no pidfile $DOCKERD_PIDFILE; nothing to stop"; return 0
   fi

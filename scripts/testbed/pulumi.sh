@@ -9,6 +9,8 @@
 # the Node.js host's module at the CLI's version. The end-to-end suites use the one installed
 # in Pulumi's plugin folder and say which they skip without it (README.md, "Provider plugins").
 set -euo pipefail
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 # ---- versions -------------------------------------------------------------
 # CLI version. Must equal the exact @pulumi/pulumi version in package.json.
@@ -19,7 +21,6 @@ PULUMI_VERSION="${PULUMI_VERSION:-3.259.0}"
 # dependency, so it must be repeated in the wrapper).
 CLIPBOARD_REPLACE="github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e"
 
-CACHE_ROOT="${FLASKAPP_CACHE:-$HOME/.cache/flaskapp}"
 PREFIX="$CACHE_ROOT/pulumi-$PULUMI_VERSION"
 BIN="$PREFIX/bin"
 BUILD="$PREFIX/build"
@@ -29,9 +30,8 @@ export CGO_ENABLED=0
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 export GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}"
 
-STEP="start"
-fail() { echo "pulumi.sh: FAILED during: $STEP" >&2; echo "  (log: ${LOG:-none})" >&2; }
-trap 'rc=$?; [ $rc -ne 0 ] && fail; exit $rc' EXIT
+LOG=""
+trap 'on_exit_report "log: ${LOG:-none}"' EXIT
 
 # A host beside the CLI would win over the one installed at the CLI's version; earlier versions
 # of this script put an older one there, and a dynamic-provider shim no suite uses any more.
@@ -42,21 +42,13 @@ if [ "${FORCE:-0}" != 1 ] && [ -x "$BIN/pulumi" ]; then
   exit 0
 fi
 
-STEP="checking for the go toolchain"
-command -v go >/dev/null || { echo "go not found on PATH (need Go >= 1.25)" >&2; exit 1; }
+doing "checking for the go toolchain"
+command -v go >/dev/null || die "go not found on PATH (need Go >= 1.25)"
 go version
 
 mkdir -p "$BIN" "$BUILD"
 LOG="$BUILD/build.log"
 : >"$LOG"
-run() { # run <description> <cmd...>: log output, name the step on failure
-  STEP="$1"; shift
-  echo "==> $STEP"
-  if ! "$@" >>"$LOG" 2>&1; then
-    echo "---- last lines of $LOG ----" >&2; tail -n 40 "$LOG" >&2
-    return 1
-  fi
-}
 t0=$SECONDS
 
 # ---- pulumi CLI -------------------------------------------------------------
@@ -81,10 +73,10 @@ run "downloading github.com/pulumi/pulumi/{pkg,sdk}/v3@v$PULUMI_VERSION from the
 run "resolving github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@v$PULUMI_VERSION (go get)" \
   go get "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@v$PULUMI_VERSION"
 # go get must not have moved the pinned versions.
-STEP="checking resolved pulumi module versions"
+doing "checking resolved pulumi module versions"
 for m in pkg sdk; do
   got=$(go list -m -f '{{.Version}}' "github.com/pulumi/pulumi/$m/v3")
-  [ "$got" = "v$PULUMI_VERSION" ] || { echo "github.com/pulumi/pulumi/$m/v3 resolved to $got, want v$PULUMI_VERSION" >&2; exit 1; }
+  [ "$got" = "v$PULUMI_VERSION" ] || die "github.com/pulumi/pulumi/$m/v3 resolved to $got, want v$PULUMI_VERSION"
 done
 run "compiling pulumi CLI v$PULUMI_VERSION" \
   go build -trimpath -o "$BIN/pulumi.tmp" \
@@ -94,9 +86,9 @@ mv "$BIN/pulumi.tmp" "$BIN/pulumi"
 echo "    pulumi built ($((SECONDS - t0))s so far)"
 
 # ---- smoke check --------------------------------------------------------------
-STEP="checking 'pulumi version'"
+doing "checking 'pulumi version'"
 got=$("$BIN/pulumi" version)
-[ "$got" = "v$PULUMI_VERSION" ] || { echo "pulumi version printed '$got', want v$PULUMI_VERSION" >&2; exit 1; }
+[ "$got" = "v$PULUMI_VERSION" ] || die "pulumi version printed '$got', want v$PULUMI_VERSION"
 
 echo "built in $((SECONDS - t0))s:"
 ls -l "$BIN"

@@ -20,10 +20,10 @@
 # REGISTRY_USERNAME, REGISTRY_PASSWORD. Load with: set -a; . FILE; set +a
 # The password is never printed.
 set -euo pipefail
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 # ---- settings -------------------------------------------------------------
-CACHE_DIR="${FLASKAPP_CACHE:-$HOME/.cache/flaskapp}"
-RUN_DIR="${RUN_DIR:-$CACHE_DIR/run}"
 REGISTRY_HOST="${REGISTRY_HOST:-127.0.0.1}"
 REGISTRY_PORT="${REGISTRY_PORT:-5000}"
 REGISTRY_APT_PACKAGES="${REGISTRY_APT_PACKAGES:-docker-registry apache2-utils curl}"
@@ -43,22 +43,14 @@ CONFIG="$REGISTRY_STATE_DIR/config.yml"
 HTPASSWD="$REGISTRY_STATE_DIR/htpasswd"
 STORAGE_PTR="$REGISTRY_STATE_DIR/storage-dir"
 
-log() { printf '[registry] %s\n' "$*" >&2; }
-die() { printf '[registry] ERROR: %s\n' "$*" >&2; exit 1; }
-
 install_deps() {
   local missing=""
   command -v "$REGISTRY_BIN" >/dev/null 2>&1 || missing=1
   command -v htpasswd >/dev/null 2>&1 || missing=1
   command -v curl >/dev/null 2>&1 || missing=1
   [ -z "$missing" ] && return 0
-  [ "$(id -u)" = 0 ] || die "need root to install $REGISTRY_APT_PACKAGES"
-  log "installing: $REGISTRY_APT_PACKAGES"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq || die "apt-get update failed"
   # shellcheck disable=SC2086
-  apt-get install -y -qq --no-install-recommends $REGISTRY_APT_PACKAGES >/dev/null \
-    || die "apt-get install $REGISTRY_APT_PACKAGES failed"
+  apt_install $REGISTRY_APT_PACKAGES
   # The package ships an init script/unit; make sure no packaged instance
   # grabbed the port (harmless where neither systemd nor sysv-rc runs).
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
@@ -84,10 +76,9 @@ curl_auth_cfg() { # curl config carrying the credentials (keeps them off argv)
 
 healthy_with_env() {
   [ -f "$REGISTRY_ENV_FILE" ] || return 1
-  set -a
-  # shellcheck disable=SC1090
-  . "$REGISTRY_ENV_FILE"
-  set +a
+  local creds
+  creds=$(env_get "$REGISTRY_ENV_FILE" REGISTRY_USERNAME REGISTRY_PASSWORD) || return 1
+  { read -r REGISTRY_USERNAME; read -r REGISTRY_PASSWORD; } <<<"$creds"
   [ "$(v2_code)" = 401 ] || return 1
   [ "$(curl_auth_cfg | v2_code -K -)" = 200 ]
 }
@@ -151,16 +142,14 @@ health:
     interval: 10s
     threshold: 3
 EOF
-  local tmp="$REGISTRY_ENV_FILE.tmp.$$"
-  {
-    echo "REGISTRY_SERVER=$REGISTRY_SERVER"
-    echo "REGISTRY_URL=http://$REGISTRY_SERVER"
-    echo "REGISTRY_USERNAME=$user"
-    echo "REGISTRY_PASSWORD=$pass"
-    echo "REGISTRY_STORAGE_DIR=$storage"
-  } >"$tmp"
-  chmod 600 "$tmp" && mv -f "$tmp" "$REGISTRY_ENV_FILE"
   umask 022
+  env_write "$REGISTRY_ENV_FILE" <<EOF
+REGISTRY_SERVER=$REGISTRY_SERVER
+REGISTRY_URL=http://$REGISTRY_SERVER
+REGISTRY_USERNAME=$user
+REGISTRY_PASSWORD=$pass
+REGISTRY_STORAGE_DIR=$storage
+EOF
 
   log "starting $REGISTRY_BIN on $REGISTRY_SERVER (storage $storage, log $LOGFILE)"
   # setsid: own session so it survives this shell; exec keeps the pid.

@@ -11,10 +11,10 @@
 # After a start, $WHEELHOUSE_ENV_FILE holds WHEELHOUSE_DIR, PIP_INDEX_URL,
 # PIP_FIND_LINKS, PIP_TRUSTED_HOST; pass them as --build-arg to docker build.
 set -euo pipefail
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 # ---- settings -------------------------------------------------------------
-CACHE_DIR="${FLASKAPP_CACHE:-$HOME/.cache/flaskapp}"
-RUN_DIR="${RUN_DIR:-$CACHE_DIR/run}"
 PY_VERSION="${PY_VERSION:-3.11}"                 # python in the base image
 PY_IMPL="${PY_IMPL:-cp}"
 PY_ABI="${PY_ABI:-cp311}"
@@ -29,9 +29,6 @@ WHEELHOUSE_PIDFILE="${WHEELHOUSE_PIDFILE:-$RUN_DIR/wheelhouse.pid}"
 WHEELHOUSE_LOG="${WHEELHOUSE_LOG:-$RUN_DIR/wheelhouse.log}"
 RECIPE_VERSION=1
 # ---------------------------------------------------------------------------
-
-log() { printf '[wheelhouse] %s\n' "$*" >&2; }
-die() { printf '[wheelhouse] ERROR: %s\n' "$*" >&2; exit 1; }
 
 platform_args() {
   local m
@@ -140,15 +137,13 @@ serve() { # $1 = dir
     [ -n "$ok" ] || { tail -n 5 "$WHEELHOUSE_LOG" >&2; die "http.server on $url did not answer (log: $WHEELHOUSE_LOG)"; }
     log "serving $dir at $url (pid $(cat "$WHEELHOUSE_PIDFILE"), log $WHEELHOUSE_LOG)"
   fi
-  umask 077
-  cat >"$WHEELHOUSE_ENV_FILE" <<EOF
+  env_write "$WHEELHOUSE_ENV_FILE" <<EOF
 WHEELHOUSE_DIR=$dir
 WHEELHOUSE_URL=$url/
 PIP_INDEX_URL=$url/simple/
 PIP_FIND_LINKS=$url/
 PIP_TRUSTED_HOST=$bind
 EOF
-  umask 022
   log "build args in $WHEELHOUSE_ENV_FILE: PIP_INDEX_URL=$url/simple/ PIP_TRUSTED_HOST=$bind (also PIP_FIND_LINKS=$url/)"
 }
 
@@ -163,7 +158,7 @@ REQ="$1"
 command -v "$HOST_PYTHON" >/dev/null || die "$HOST_PYTHON not found"
 command -v curl >/dev/null || die "curl not found"
 HASH="$( { echo "$RECIPE_VERSION $PY_IMPL $PY_VERSION $PY_ABI $WHEEL_ARCH $GLIBC_MAX_MINOR"; cat "$REQ"; } | sha256sum | cut -c1-16)"
-DIR="$CACHE_DIR/wheelhouse-$HASH"
+DIR="$CACHE_ROOT/wheelhouse-$HASH"
 if [ -f "$DIR/simple/index.html" ]; then
   log "cached: $DIR"
 else

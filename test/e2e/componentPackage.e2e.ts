@@ -24,7 +24,7 @@ import {
     storedState,
     tearDown,
     testBed,
-} from "./harness";
+} from "../../tools/testbed/harness";
 import { Plugin, dockerProvider, nodejsLanguage, pluginsInstalled, yamlLanguage } from "./plugins";
 
 const providerDir = path.join(repoRoot, "provider");

@@ -18,7 +18,7 @@ import {
     newStack,
     tearDown,
     testBed,
-} from "./harness";
+} from "../../tools/testbed/harness";
 import { describeLoad, startLoad, summarize } from "./load";
 import { dockerProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 

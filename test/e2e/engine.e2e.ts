@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 
-import { ProjectCopy, newStack, setConfig } from "./harness";
+import { ProjectCopy, newStack, setConfig } from "../../tools/testbed/harness";
 import { nodejsLanguage, pluginsInstalled } from "./plugins";
 
 describe("the program on the real Pulumi engine", function () {

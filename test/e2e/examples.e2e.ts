@@ -21,7 +21,7 @@ import {
     repoRoot,
     tearDown,
     testBed,
-} from "./harness";
+} from "../../tools/testbed/harness";
 import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
 describe("the example consumer stack, with the package installed from its tarball", function () {

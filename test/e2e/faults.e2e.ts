@@ -17,6 +17,7 @@ import {
     ProjectCopy,
     TestBed,
     changes,
+    configureKubernetesStack,
     configureStack,
     docker,
     freePort,
@@ -27,7 +28,7 @@ import {
     repoRoot,
     tearDown,
     testBed,
-} from "./harness";
+} from "../../tools/testbed/harness";
 import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
 const testbedScript = (name: string) => path.join(repoRoot, "scripts", "testbed", name);
@@ -428,13 +429,7 @@ describe("Faults survived, on real systems", function () {
             ]);
             project = new ProjectCopy("flaskapp-e2e-faults-k8s");
             stack = await newStack(project, "faults-k8s");
-            await configureStack(stack, bed, repository, {
-                target: "kubernetes",
-                namespace,
-                createNamespace: true,
-                replicas: 2,
-            });
-            await stack.setConfig("flask-app:kubeconfig", { value: kubeconfig, secret: true });
+            await configureKubernetesStack(stack, bed, repository, namespace, { replicas: 2 });
         });
 
         after(async () => {

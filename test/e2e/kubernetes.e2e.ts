@@ -1,7 +1,6 @@
 // End to end on the kubernetes target: the program with `target: kubernetes`, run by the real
 // Pulumi engine against the test bed's API server (kwok nodes), Docker Engine and authenticated
-// registry. The tests are the steps of one stack's life and run in order: each starts from the
-// state the one before left.
+// registry.
 import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -11,7 +10,7 @@ import {
     EngineTranscript,
     ProjectCopy,
     changes,
-    configureStack,
+    configureKubernetesStack,
     kubectlJson,
     newStack,
     secretForms,
@@ -19,10 +18,12 @@ import {
     storedState,
     tearDown,
     testBed,
-} from "./harness";
+} from "../../tools/testbed/harness";
 import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
 describe("kubernetes target, end to end", function () {
+    // A scenario, in order: the tests are the steps of one stack's life, each starting from the
+    // state the one before left; what a rollout changes is seen only against that state.
     if (!pluginsInstalled(this, nodejsLanguage, dockerProvider, kubernetesProvider)) return;
     this.timeout(20 * 60 * 1000);
 
@@ -51,26 +52,14 @@ describe("kubernetes target, end to end", function () {
     const setApiKey = (value: string) =>
         stack.setConfig("flask-app:secretEnv.API_KEY", { value, secret: true }, true);
     async function up() {
-        const warned = transcript.warnings.length;
-        const result = await stack.up(transcript.opts);
-        assert.deepStrictEqual(
-            transcript.warnings.slice(warned),
-            [],
-            "an up that did nothing wrong warns of nothing",
-        );
+        const result = await transcript.upWithoutWarnings(stack);
         return { changed: changes(result.summary.resourceChanges), outputs: result.outputs };
     }
 
     before(async () => {
         project = new ProjectCopy("flaskapp-e2e-k8s");
         stack = await newStack(project, "k8s");
-        await configureStack(stack, bed, repository, {
-            target: "kubernetes",
-            namespace,
-            createNamespace: true,
-            replicas: 2,
-        });
-        await stack.setConfig("flask-app:kubeconfig", { value: kubeconfig, secret: true });
+        await configureKubernetesStack(stack, bed, repository, namespace, { replicas: 2 });
         await setApiKey(apiKeys[0]);
     });
 

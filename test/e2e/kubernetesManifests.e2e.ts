@@ -6,9 +6,9 @@ import * as crypto from "crypto";
 import { setTimeout as sleep } from "timers/promises";
 
 import { KubernetesObjects } from "../../components/kubernetes";
-import { promiseOf } from "../promiseOf";
+import { promiseOf } from "../../tools/testbed/promiseOf";
+import { kubectl as run, kubectlJson, testBed } from "../../tools/testbed/harness";
 import { kubernetesObjectsOf } from "../targets";
-import { kubectl as run, kubectlJson, testBed } from "./harness";
 
 describe("the kubernetes manifests, on a real API server", function () {
     this.timeout(5 * 60 * 1000);

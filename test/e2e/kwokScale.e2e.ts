@@ -5,20 +5,19 @@
 // FLASKAPP_E2E_SCALE=1.
 import * as assert from "assert";
 import * as crypto from "crypto";
-import * as fs from "fs";
 import { Stack } from "@pulumi/pulumi/automation";
 
 import {
     EngineTranscript,
     ProjectCopy,
     changes,
-    configureStack,
+    configureKubernetesStack,
     kubectl,
     kubectlJson,
     newStack,
     tearDown,
     testBed,
-} from "./harness";
+} from "../../tools/testbed/harness";
 import {
     dockerProvider,
     kubernetesProvider,
@@ -80,16 +79,9 @@ describe("kubernetes target, 200 replicas on kwok", function () {
         }
         project = new ProjectCopy("flaskapp-e2e-scale");
         stack = await newStack(project, "scale");
-        await configureStack(stack, bed, repository, {
-            target: "kubernetes",
-            namespace,
-            createNamespace: true,
+        await configureKubernetesStack(stack, bed, repository, namespace, {
             replicas,
             awaitTimeoutSeconds,
-        });
-        await stack.setConfig("flask-app:kubeconfig", {
-            value: fs.readFileSync(bed.kubeconfig, "utf8"),
-            secret: true,
         });
         const path = (key: string, value: string) =>
             stack.setConfig(`flask-app:${key}`, { value }, true);

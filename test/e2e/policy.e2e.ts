@@ -7,7 +7,14 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { Stack } from "@pulumi/pulumi/automation";
 
-import { ProjectCopy, configureStack, newStack, repoRoot, testBed } from "./harness";
+import {
+    ProjectCopy,
+    configureKubernetesStack,
+    configureStack,
+    newStack,
+    repoRoot,
+    testBed,
+} from "../../tools/testbed/harness";
 import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
 describe("the policy pack, during a real preview", function () {
@@ -35,17 +42,12 @@ describe("the policy pack, during a real preview", function () {
         const rest = Object.fromEntries(
             Object.entries(settings).filter(([key]) => key !== "imageRepository"),
         );
-        await configureStack(
-            stack,
-            bed,
-            `e2e/policy-${crypto.randomBytes(3).toString("hex")}`,
-            rest,
-        );
+        const repository = `e2e/policy-${crypto.randomBytes(3).toString("hex")}`;
+        // The stack file's namespace and createNamespace stand.
         if (settings.target === "kubernetes") {
-            await stack.setConfig("flask-app:kubeconfig", {
-                value: fs.readFileSync(bed.kubeconfig, "utf8"),
-                secret: true,
-            });
+            await configureKubernetesStack(stack, bed, repository, settings.namespace, rest);
+        } else {
+            await configureStack(stack, bed, repository, rest);
         }
     }
 

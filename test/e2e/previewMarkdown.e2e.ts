@@ -4,19 +4,18 @@
 // order on one stack.
 import * as assert from "assert";
 import * as crypto from "crypto";
-import * as fs from "fs";
 import { execFileSync } from "child_process";
 import { Stack } from "@pulumi/pulumi/automation";
 
 import {
     ProjectCopy,
-    configureStack,
+    configureKubernetesStack,
     newStack,
     secretForms,
     setConfig,
     tearDown,
     testBed,
-} from "./harness";
+} from "../../tools/testbed/harness";
 import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
 describe("preview as Markdown, on the component's own stack", function () {
@@ -45,20 +44,12 @@ describe("preview as Markdown, on the component's own stack", function () {
     before(async () => {
         project = new ProjectCopy("flaskapp-e2e-md");
         stack = await newStack(project, "md");
-        await configureStack(
+        await configureKubernetesStack(
             stack,
             bed,
             `e2e/flask-app-md-${crypto.randomBytes(3).toString("hex")}`,
-            {
-                target: "kubernetes",
-                namespace,
-                createNamespace: true,
-            },
+            namespace,
         );
-        await stack.setConfig("flask-app:kubeconfig", {
-            value: fs.readFileSync(bed.kubeconfig, "utf8"),
-            secret: true,
-        });
         await stack.setConfig("flask-app:secretEnv.API_KEY", { value: apiKey, secret: true }, true);
         await stack.up();
     });

@@ -6,7 +6,6 @@
 // stack's life and run in order.
 import * as assert from "assert";
 import * as crypto from "crypto";
-import * as fs from "fs";
 import { setTimeout as sleep } from "timers/promises";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 
@@ -14,7 +13,7 @@ import {
     EngineTranscript,
     ProjectCopy,
     changes,
-    configureStack,
+    configureKubernetesStack,
     httpGet,
     kubectl,
     kubectlJson,
@@ -22,7 +21,7 @@ import {
     setConfig,
     tearDown,
     testBed,
-} from "./harness";
+} from "../../tools/testbed/harness";
 import { describeLoad, startLoad, summarize } from "./load";
 import {
     dockerProvider,
@@ -51,7 +50,6 @@ describe("real node, end to end", function () {
     )!;
     const namespace = `e2e-real-${crypto.randomBytes(3).toString("hex")}`;
     const repository = `e2e/flask-app-${crypto.randomBytes(3).toString("hex")}`;
-    const kubeconfig = fs.readFileSync(bed.kubeconfig, "utf8");
     const transcript = new EngineTranscript();
     let project: ProjectCopy;
     let stack: Stack;
@@ -114,14 +112,10 @@ describe("real node, end to end", function () {
     before(async () => {
         project = new ProjectCopy("flaskapp-e2e-real");
         stack = await newStack(project, "real");
-        await configureStack(stack, bed, repository, {
-            target: "kubernetes",
-            namespace,
-            createNamespace: true,
+        await configureKubernetesStack(stack, bed, repository, namespace, {
             replicas: 2,
             serviceType: "NodePort",
         });
-        await stack.setConfig("flask-app:kubeconfig", { value: kubeconfig, secret: true });
         // The placement a user would write: `pulumi config set --path ...`.
         const path = (key: string, value: string) =>
             stack.setConfig(`flask-app:${key}`, { value }, true);

@@ -33,7 +33,7 @@ EOT
 cd "$W"
 run "resolving $ETCD_MODULE@v$ETCD_VERSION and its dependencies (go mod tidy)" gonice mod tidy
 
-STEP="inspecting $ETCD_MODULE"
+doing "inspecting $ETCD_MODULE"
 PKG="$ETCD_MODULE"
 if [ "$(go list -f '{{.Name}}' "$ETCD_MODULE" 2>>"$LOG")" != main ]; then
   echo "    $ETCD_MODULE is not a main package; using a local main.go calling etcdmain.Main"
@@ -54,8 +54,8 @@ fi
 
 run "compiling etcd $ETCD_VERSION (nice -n 19, CGO_ENABLED=0)" \
   gobuild -trimpath -ldflags "-s -w" -o "$BUILD/out/etcd" "$PKG"
-STEP="checking the built binary"
+doing "checking the built binary"
 "$BUILD/out/etcd" --version | tee -a "$LOG"
 install_bins "$BUILD/out" "$BIN" etcd
 cp "$W/go.mod" "$W/go.sum" "$PREFIX/" 2>/dev/null || true
-echo "etcd $ETCD_VERSION built in $((SECONDS - t0))s: $BIN/etcd"
+echo "etcd $ETCD_VERSION built in $(built_in): $BIN/etcd"

@@ -33,10 +33,10 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck disable=SC2086
 begin_build kubernetes "$KUBE_VERSION" "$KUBE_MODULE" $KUBE_CMDS
 
-STEP="downloading $KUBE_MODULE@v$KUBE_VERSION"
+doing "downloading $KUBE_MODULE@v$KUBE_VERSION"
 KUBE_GOMOD=$(download_gomod "$KUBE_MODULE" "v$KUBE_VERSION")
 
-STEP="reading replace directives from $KUBE_GOMOD"
+doing "reading replace directives from $KUBE_GOMOD"
 REPLACES=$(read_replaces "$KUBE_GOMOD")
 STAGING=""; EXTRA=""
 while IFS='|' read -r lhs rhs; do
@@ -44,18 +44,18 @@ while IFS='|' read -r lhs rhs; do
   lhs_mod=${lhs%% *}
   case "$rhs" in
     ./staging/src/*) STAGING="$STAGING $lhs_mod" ;;
-    ./*|../*|/*)     echo "$SCRIPT: unexpected local replace '$lhs => $rhs' in $KUBE_GOMOD" >&2; exit 1 ;;
+    ./*|../*|/*)     die "unexpected local replace '$lhs => $rhs' in $KUBE_GOMOD" ;;
     *)               EXTRA="$EXTRA"$'\n\t'"$lhs => $rhs" ;;
   esac
 done <<<"$REPLACES"
-[ -n "$STAGING" ] || { echo "$SCRIPT: found no staging replace directives in $KUBE_GOMOD" >&2; exit 1; }
+[ -n "$STAGING" ] || die "found no staging replace directives in $KUBE_GOMOD"
 echo "    $(echo "$STAGING" | wc -w) staging modules -> $STAGING_VERSION; $(printf '%s' "$EXTRA" | grep -c '=>' || true) other replace(s)"
 GODEBUG_LINE=$(grep -E '^godebug[[:space:]]' "$KUBE_GOMOD" || true)
 
-STEP="checking that the proxy serves every staging module at $STAGING_VERSION"
+doing "checking that the proxy serves every staging module at $STAGING_VERSION"
 for m in $STAGING; do probe_module "$m" "$STAGING_VERSION"; done
 
-STEP="writing the wrapper module"
+doing "writing the wrapper module"
 {
   echo "module flaskapp.local/build/kubernetes"
   echo
@@ -91,15 +91,15 @@ run "compiling$PKGS (nice -n 19, CGO_ENABLED=0)" \
   gobuild -trimpath -ldflags "$LDFLAGS" -o "$BUILD/out/" $PKGS
 
 for c in $MISSING; do
-  STEP="checking that $c reports v$KUBE_VERSION"
+  doing "checking that $c reports v$KUBE_VERSION"
   case "$c" in
     kubectl) v=$("$BUILD/out/$c" version --client 2>&1 | head -1) ;;
     *)       v=$("$BUILD/out/$c" --version 2>&1) ;;
   esac
   echo "$c: $v" | tee -a "$LOG"
-  grep -q "v$KUBE_VERSION\$" <<<"$v" || { echo "$SCRIPT: $c does not report v$KUBE_VERSION" >&2; exit 1; }
+  grep -q "v$KUBE_VERSION\$" <<<"$v" || die "$c does not report v$KUBE_VERSION"
 done
 # shellcheck disable=SC2086
 install_bins "$BUILD/out" "$BIN" $MISSING
 cp "$W/go.mod" "$W/go.sum" "$PREFIX/" 2>/dev/null || true
-echo "kubernetes $KUBE_VERSION ($MISSING) built in $((SECONDS - t0))s: $BIN"
+echo "kubernetes $KUBE_VERSION ($MISSING) built in $(built_in): $BIN"

@@ -21,19 +21,19 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 begin_build kwok "$KWOK_VERSION" "$KWOK_MODULE" kwok kwokctl
 
-STEP="downloading $KWOK_MODULE@v$KWOK_VERSION"
+doing "downloading $KWOK_MODULE@v$KWOK_VERSION"
 KWOK_GOMOD=$(download_gomod "$KWOK_MODULE" "v$KWOK_VERSION")
-STEP="reading replace directives from $KWOK_GOMOD"
+doing "reading replace directives from $KWOK_GOMOD"
 EXTRA=""
 while IFS='|' read -r lhs rhs; do
   [ -n "$lhs" ] || continue
   case "$rhs" in
-    ./*|../*|/*) echo "$SCRIPT: $KWOK_GOMOD has a local replace '$lhs => $rhs' the wrapper cannot reproduce" >&2; exit 1 ;;
+    ./*|../*|/*) die "$KWOK_GOMOD has a local replace '$lhs => $rhs' the wrapper cannot reproduce" ;;
     *)           EXTRA="$EXTRA"$'\n\t'"$lhs => $rhs" ;;
   esac
 done <<<"$(read_replaces "$KWOK_GOMOD")"
 
-STEP="writing the wrapper module"
+doing "writing the wrapper module"
 {
   echo "module flaskapp.local/build/kwok"
   echo
@@ -55,9 +55,9 @@ PKGS=""; for c in $KWOK_CMDS; do PKGS="$PKGS $KWOK_MODULE/cmd/$c"; done
 run "compiling$PKGS (nice -n 19, CGO_ENABLED=0)" \
   gobuild -trimpath -ldflags "$LDFLAGS" -o "$BUILD/out/" $PKGS
 
-STEP="checking the built binaries"
+doing "checking the built binaries"
 for c in $KWOK_CMDS; do "$BUILD/out/$c" --version; done | tee -a "$LOG"
 # shellcheck disable=SC2086
 install_bins "$BUILD/out" "$BIN" $KWOK_CMDS
 cp "$W/go.mod" "$W/go.sum" "$PREFIX/" 2>/dev/null || true
-echo "kwok $KWOK_VERSION ($KWOK_CMDS) built in $((SECONDS - t0))s: $BIN"
+echo "kwok $KWOK_VERSION ($KWOK_CMDS) built in $(built_in): $BIN"

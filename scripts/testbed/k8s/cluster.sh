@@ -15,9 +15,14 @@
 #   ./cluster.sh down     stop the real node if it runs (node.sh down), then stop and
 #                         delete the cluster (state dir and kubeconfig)
 #   ./cluster.sh env      print `export KUBECONFIG=...`, the kubectl path and the PKI folder
+#   ./cluster.sh facts    print the same as NAME=value lines for scripts to read (KUBECONFIG,
+#                         KUBECTL, CONTEXT, PKI)
 #
 # Kubeconfig: $KUBECONFIG_OUT (default ~/.cache/flaskapp/run/k8s-e2e/kubeconfig)
 set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=../../lib.sh
+. "$HERE/../../lib.sh"
 
 # ---- versions (must match the build scripts' cache keys) ------------------
 KUBE_VERSION="${KUBE_VERSION:-1.34.1}"
@@ -26,12 +31,10 @@ KWOK_VERSION="${KWOK_VERSION:-0.7.0}"
 
 CLUSTER_NAME="${CLUSTER_NAME:-e2e}"
 NODES="${NODES:-1}"
-CACHE_ROOT="${FLASKAPP_CACHE:-$HOME/.cache/flaskapp}"
-STATE="${K8S_STATE_DIR:-$CACHE_ROOT/run/k8s-$CLUSTER_NAME}"
+STATE="${K8S_STATE_DIR:-$RUN_DIR/k8s-$CLUSTER_NAME}"
 KUBECONFIG_OUT="${KUBECONFIG_OUT:-$STATE/kubeconfig}"
 WAIT="${WAIT:-180s}"
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 KUBE_BIN="$CACHE_ROOT/kubernetes-$KUBE_VERSION/bin"
 ETCD_BIN="$CACHE_ROOT/etcd-$ETCD_VERSION/bin"
 KWOK_BIN="$CACHE_ROOT/kwok-$KWOK_VERSION/bin"
@@ -45,31 +48,23 @@ export KUBECACHEDIR="$STATE/kube-cache" # keep kubectl's discovery cache out of 
 # Any download attempt fails immediately instead of reaching the internet.
 NO_DOWNLOAD="http://127.0.0.1:9/no-downloads"
 
-STEP="start"
-on_exit() {
-  local rc=$?
-  [ "$rc" -eq 0 ] || echo "cluster.sh: FAILED (exit $rc) during: $STEP (component logs: $KWOKCTL --name $CLUSTER_NAME logs <component>, or $KWOK_WORKDIR/clusters/$CLUSTER_NAME/logs/)" >&2
-  exit "$rc"
-}
-trap on_exit EXIT
+trap 'on_exit_report "component logs: $KWOKCTL --name $CLUSTER_NAME logs <component>, or $KWOK_WORKDIR/clusters/$CLUSTER_NAME/logs/"' EXIT
 
-ts() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(ts)" 'BEGIN{printf "%.1fs", b-a}'; }
 k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_OUT" --context "kwok-$CLUSTER_NAME" "$@"; }
 
 ensure_binaries() {
-  STEP="checking for locally built binaries"
+  doing "checking for locally built binaries"
   local want="$ETCD_BIN/etcd $KUBE_BIN/kube-apiserver $KUBE_BIN/kube-controller-manager $KUBE_BIN/kube-scheduler $KUBECTL $KWOK_BIN/kwok $KWOKCTL" f
   for f in $want; do
     [ -x "$f" ] && continue
     echo "missing $f: running the build scripts (idempotent, may take several minutes)"
-    STEP="building binaries (build-etcd.sh, build-kube.sh, build-kwok.sh)"
+    doing "building binaries (build-etcd.sh, build-kube.sh, build-kwok.sh)"
     ETCD_VERSION=$ETCD_VERSION "$HERE/build-etcd.sh"
     KUBE_VERSION=$KUBE_VERSION "$HERE/build-kube.sh"
     KWOK_VERSION=$KWOK_VERSION "$HERE/build-kwok.sh"
     break
   done
-  for f in $want; do [ -x "$f" ] || { echo "cluster.sh: $f is still missing after the build" >&2; return 1; }; done
+  for f in $want; do [ -x "$f" ] || die "$f is still missing after the build"; done
 }
 
 # Fake nodes carry this label (set by `kwokctl scale node`) and this annotation (kwokctl's node
@@ -131,11 +126,10 @@ healthy() {
 # ensure_nodes: exactly $NODES fake nodes (node-000000, …), all Ready.
 ensure_nodes() {
   local t1; t1=$(ts)
-  STEP="scaling fake nodes to $NODES (kwokctl scale node)"
-  echo "==> $STEP"
+  step "scaling fake nodes to $NODES (kwokctl scale node)"
   local out
   out=$("$KWOKCTL" --name "$CLUSTER_NAME" scale node --replicas "$NODES" 2>&1) || { echo "$out" >&2; return 1; }
-  STEP="waiting for the fake node(s) to become Ready"
+  doing "waiting for the fake node(s) to become Ready"
   k wait --for=condition=Ready node -l "$FAKE_NODE_LABEL" --timeout="$WAIT" >/dev/null
   echo "    $(k get nodes -l "$FAKE_NODE_LABEL" --no-headers | wc -l) fake node(s) Ready in $(since "$t1")"
 }
@@ -152,15 +146,13 @@ cmd_up() {
     return 0
   fi
   if [ -d "$KWOK_WORKDIR/clusters/$CLUSTER_NAME" ]; then
-    STEP="removing cluster '$CLUSTER_NAME' (unhealthy, or created with another configuration)"
-    echo "==> $STEP"
+    step "removing cluster '$CLUSTER_NAME' (unhealthy, or created with another configuration)"
     "$HERE/node.sh" down
     "$KWOKCTL" --name "$CLUSTER_NAME" delete cluster --kubeconfig "$KUBECONFIG_OUT" >/dev/null 2>&1 || true
     rm -rf "$KWOK_WORKDIR/clusters/$CLUSTER_NAME"
   fi
   mv -f "$STATE/kwokctl.yaml.want" "$STATE/kwokctl.yaml"
-  STEP="creating cluster '$CLUSTER_NAME' (kwokctl create cluster --runtime binary)"
-  echo "==> $STEP"
+  step "creating cluster '$CLUSTER_NAME' (kwokctl create cluster --runtime binary)"
   t1=$(ts)
   "$KWOKCTL" --name "$CLUSTER_NAME" create cluster --config "$STATE/kwokctl.yaml" \
     --kubeconfig "$KUBECONFIG_OUT" --wait "$WAIT"
@@ -173,16 +165,15 @@ cmd_up() {
 
 cmd_smoke() {
   local t0 name=smoke img="registry.invalid/smoke@sha256:0000000000000000000000000000000000000000000000000000000000000000"
-  STEP="checking the cluster is up"
-  healthy || { echo "cluster '$CLUSTER_NAME' is not up (run: $0 up)" >&2; return 1; }
+  doing "checking the cluster is up"
+  healthy || die "cluster '$CLUSTER_NAME' is not up (run: $0 up)"
   k delete deployment "$name" --ignore-not-found --wait=true >/dev/null
-  STEP="creating Deployment $name (2 replicas, image $img)"
-  echo "==> $STEP"
+  step "creating Deployment $name (2 replicas, image $img)"
   t0=$(ts)
   k create deployment "$name" --image="$img" --replicas=2
-  STEP="waiting for Deployment $name to become Available"
+  doing "waiting for Deployment $name to become Available"
   k wait --for=condition=Available "deployment/$name" --timeout="$WAIT"
-  STEP="waiting for the pods of $name to become Ready"
+  doing "waiting for the pods of $name to become Ready"
   k wait --for=condition=Ready pod -l "app=$name" --timeout="$WAIT"
   echo "    Deployment Available and pods Ready in $(since "$t0")"
   k get deployment,pods -l "app=$name" -o wide
@@ -197,10 +188,9 @@ cmd_status() {
 
 cmd_down() {
   local t0; t0=$(ts)
-  STEP="stopping the real node (node.sh down)"
+  doing "stopping the real node (node.sh down)"
   "$HERE/node.sh" down
-  STEP="deleting cluster '$CLUSTER_NAME'"
-  echo "==> $STEP"
+  step "deleting cluster '$CLUSTER_NAME'"
   if [ -x "$KWOKCTL" ] && [ -d "$KWOK_WORKDIR/clusters/$CLUSTER_NAME" ]; then
     "$KWOKCTL" --name "$CLUSTER_NAME" delete cluster --kubeconfig "$KUBECONFIG_OUT"
   else
@@ -217,5 +207,7 @@ case "${1:-}" in
   down)   cmd_down ;;
   env)    echo "export KUBECONFIG=$KUBECONFIG_OUT"; echo "# kubectl: $KUBECTL (context kwok-$CLUSTER_NAME)"
           echo "# pki: $KWOK_WORKDIR/clusters/$CLUSTER_NAME/pki" ;;
-  *)      trap - EXIT; echo "usage: $0 up|smoke|status|down|env" >&2; exit 64 ;;
+  facts)  printf 'KUBECONFIG=%q\nKUBECTL=%q\nCONTEXT=%q\nPKI=%q\n' "$KUBECONFIG_OUT" "$KUBECTL" \
+            "kwok-$CLUSTER_NAME" "$KWOK_WORKDIR/clusters/$CLUSTER_NAME/pki" ;;
+  *)      trap - EXIT; echo "usage: $0 up|smoke|status|down|env|facts" >&2; exit 64 ;;
 esac

@@ -1,7 +1,10 @@
 # shellcheck shell=bash
-# Shared helpers for build-etcd.sh, build-kube.sh, build-kwok.sh (sourced, not run).
-# Provides: go environment, step tracking with a clear failure message, logging,
-# `run <description> <cmd...>` and `gobuild <args...>` (nice -n 19 go build).
+# Shared helpers for build-etcd.sh, build-kube.sh, build-kwok.sh (sourced, not run), on top of
+# scripts/lib.sh: go environment, `begin_build`, `gobuild <args...>` (nice -n 19 go build),
+# module proxy probes and go.mod reading.
+
+# shellcheck source=../../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../lib.sh"
 
 export GOTOOLCHAIN=local
 export CGO_ENABLED=0
@@ -10,39 +13,16 @@ export GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}"
 # sum.golang.org is reached through the proxy (…/sumdb/sum.golang.org/…), so
 # the default GOSUMDB keeps working without direct access to it.
 
-CACHE_ROOT="${FLASKAPP_CACHE:-$HOME/.cache/flaskapp}"
 # Go module and build caches live under CACHE_ROOT too (override via env).
 export GOMODCACHE="${GOMODCACHE:-$CACHE_ROOT/k8s-go/mod}"
 export GOCACHE="${GOCACHE:-$CACHE_ROOT/k8s-go/build}"
-SCRIPT="$(basename "$0")"
-STEP="start"
 LOG=""
-
-_on_exit() {
-  local rc=$?
-  if [ "$rc" -ne 0 ]; then
-    echo "$SCRIPT: FAILED (exit $rc) during: $STEP" >&2
-    [ -z "$LOG" ] || echo "$SCRIPT: full log: $LOG" >&2
-  fi
-  exit "$rc"
-}
-trap _on_exit EXIT
+trap 'on_exit_report "${LOG:+full log: $LOG}"' EXIT
 
 need_go() {
-  STEP="checking for the go toolchain"
-  command -v go >/dev/null || { echo "go not found on PATH (need Go >= 1.24)" >&2; return 1; }
+  doing "checking for the go toolchain"
+  command -v go >/dev/null || die "go not found on PATH (need Go >= 1.24)"
   go version
-}
-
-# run <description> <cmd...>: append output to $LOG; on failure show its tail.
-run() {
-  STEP="$1"; shift
-  echo "==> $STEP"
-  if ! "$@" >>"$LOG" 2>&1; then
-    echo "---- last lines of $LOG ----" >&2
-    tail -n 40 "$LOG" >&2
-    return 1
-  fi
 }
 
 gobuild() { nice -n 19 go build "$@"; }
@@ -50,8 +30,9 @@ gobuild() { nice -n 19 go build "$@"; }
 # begin_build <name> <version> <module> <binary...>: the common start of a build of
 # <module>@v<version> into $CACHE_ROOT/<name>-<version>. Exits 0 when every binary is already
 # built (FORCE=1 rebuilds); otherwise checks go and the proxy, and sets PREFIX, BIN, BUILD,
-# LOG, W (the wrapper module's folder), t0 and MISSING (the binaries to build: those not yet
-# in BIN, or all of them with FORCE=1).
+# LOG, W (the wrapper module's folder) and MISSING (the binaries to build: those not yet in BIN,
+# or all of them with FORCE=1), and starts the clock of `built_in`.
+# shellcheck disable=SC2034 # W is for the build scripts that call it
 begin_build() {
   local name="$1" version="$2" module="$3" b
   shift 3
@@ -62,8 +43,7 @@ begin_build() {
   mkdir -p "$PREFIX"
   exec 9>"$PREFIX/.build.lock"
   if ! flock -n 9; then
-    STEP="waiting for another build of $name $version to finish"
-    echo "==> $STEP"
+    step "waiting for another build of $name $version to finish"
     flock 9
   fi
   MISSING=""
@@ -78,9 +58,11 @@ begin_build() {
   probe_module "$module" "v$version"
   rm -rf "$BUILD"; mkdir -p "$BUILD/wrapper" "$BUILD/out"
   LOG="$BUILD/build.log"; : >"$LOG"
-  t0=$SECONDS
+  BUILD_STARTED=$SECONDS
   W="$BUILD/wrapper"
 }
+# built_in: how long since begin_build, e.g. "42s".
+built_in() { echo "$((SECONDS - BUILD_STARTED))s"; }
 gonice() { nice -n 19 go "$@"; }
 
 # probe_module <module> <version>: fail early with a clear message when the
@@ -89,13 +71,13 @@ probe_module() {
   local m="$1" v="$2" base="${GOPROXY%%,*}" ext code
   [ "$base" = direct ] || [ "$base" = off ] && return 0
   command -v curl >/dev/null || return 0
-  STEP="checking that $base serves $m@$v"
+  doing "checking that $base serves $m@$v"
   for ext in info mod zip; do
     code=$(curl -s -m 60 -o /dev/null -w '%{http_code}' -r 0-0 "$base/$m/@v/$v.$ext" || true)
     case "$code" in
       200|206) ;;
-      *) echo "$SCRIPT: the module proxy answers HTTP $code for $base/$m/@v/$v.$ext" >&2
-         echo "$SCRIPT: $m@$v cannot be downloaded; pick another pinned version" >&2
+      *) log "the module proxy answers HTTP $code for $base/$m/@v/$v.$ext"
+         log "$m@$v cannot be downloaded; pick another pinned version"
          return 2 ;;
     esac
   done
@@ -104,10 +86,10 @@ probe_module() {
 # install_bins <from-dir> <to-dir> <names...>: atomic move into the cache.
 install_bins() {
   local from="$1" to="$2" n; shift 2
-  STEP="installing binaries into $to"
+  doing "installing binaries into $to"
   mkdir -p "$to"
   for n in "$@"; do
-    [ -x "$from/$n" ] || { echo "$SCRIPT: expected binary $from/$n was not produced" >&2; return 1; }
+    [ -x "$from/$n" ] || die "expected binary $from/$n was not produced"
     mv -f "$from/$n" "$to/$n.tmp" && mv -f "$to/$n.tmp" "$to/$n"
   done
 }
@@ -127,14 +109,14 @@ read_replaces() {
 # in the module cache (go mod download), failing with the proxy's error.
 download_gomod() {
   local m="$1" v="$2" js f
-  STEP="downloading $m@$v"
-  echo "==> $STEP" >&2
+  # stdout is the path: the step goes to stderr.
+  step "downloading $m@$v" >&2
   if ! js=$(cd "${BUILD:-/tmp}" && GOFLAGS=-mod=mod nice -n 19 go mod download -json "$m@$v" 2>>"${LOG:-/dev/null}"); then
-    echo "$SCRIPT: go mod download $m@$v failed:" >&2
+    log "go mod download $m@$v failed:"
     echo "$js" | sed -n 's/.*"Error": *"\(.*\)".*/  \1/p' >&2
     return 3
   fi
   f=$(echo "$js" | sed -n 's/^[[:space:]]*"GoMod": *"\(.*\)",\{0,1\}$/\1/p')
-  [ -f "$f" ] || { echo "$SCRIPT: no go.mod for $m@$v (got '$f')" >&2; return 1; }
+  [ -f "$f" ] || die "no go.mod for $m@$v (got '$f')"
   echo "$f"
 }

@@ -28,6 +28,9 @@
 #
 # Needs root (containerd, kubelet and kube-proxy manage mounts, cgroups, links and iptables).
 set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=../../lib.sh
+. "$HERE/../../lib.sh"
 
 # ---- settings -------------------------------------------------------------
 KUBE_VERSION="${KUBE_VERSION:-1.34.1}"
@@ -39,7 +42,6 @@ BRIDGE="${BRIDGE:-flaskapp0}"
 # kube-apiserver's default --service-cluster-ip-range (kwokctl does not set one).
 SERVICE_CIDR="${SERVICE_CIDR:-10.0.0.0/24}"
 WAIT="${WAIT:-180s}"
-CACHE_ROOT="${FLASKAPP_CACHE:-$HOME/.cache/flaskapp}"
 APT_PACKAGES="containerd runc containernetworking-plugins iptables openssl gcc libc6-dev"
 CNI_BIN="/usr/lib/cni"
 # ---------------------------------------------------------------------------
@@ -50,11 +52,9 @@ NODE_LABEL="$NODE_LABEL_KEY=$NODE_LABEL_VALUE"
 NODE_TAINT="$NODE_LABEL_KEY=$NODE_LABEL_VALUE:NoSchedule"
 NODE_IP="${POD_CIDR%.*}.1"
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
-RUN="$CACHE_ROOT/run"
-STATE="$RUN/node-$NODE_NAME"
-LOGS="$RUN/node-$NODE_NAME-logs"
+STATE="$RUN_DIR/node-$NODE_NAME"
+LOGS="$RUN_DIR/node-$NODE_NAME-logs"
 ETC="$STATE/etc"
 SOCK="$STATE/containerd.sock"
 KUBE_BIN="$CACHE_ROOT/kubernetes-$KUBE_VERSION/bin"
@@ -62,27 +62,21 @@ PAUSE_DIR="$CACHE_ROOT/pause-$KUBE_VERSION"
 FWD_CHAIN="FLASKAPP-NODE"
 export GOMODCACHE="${GOMODCACHE:-$CACHE_ROOT/k8s-go/mod}"
 
-STEP="start"
 SMOKE=()
 on_exit() {
   local rc=$?
   [ "$rc" -eq 0 ] || smoke_cleanup failed
-  [ "$rc" -eq 0 ] || echo "node.sh: FAILED (exit $rc) during: $STEP (logs: $LOGS/)" >&2
+  report_failure "$rc" "logs: $LOGS/"
   exit "$rc"
 }
 trap on_exit EXIT
 
-ts() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(ts)" 'BEGIN{printf "%.1fs", b-a}'; }
-die() { echo "node.sh: $*" >&2; exit 1; }
-
 # The cluster's kubeconfig, context and PKI, as cluster.sh reports them.
 cluster_facts() {
-  local env
-  env=$("$HERE/cluster.sh" env)
-  KUBECONFIG_ADMIN=$(sed -n 's/^export KUBECONFIG=//p' <<<"$env")
-  CONTEXT=$(sed -n 's/^# kubectl: .*(context \(.*\))$/\1/p' <<<"$env")
-  PKI=$(sed -n 's/^# pki: //p' <<<"$env")
+  local facts
+  facts=$("$HERE/cluster.sh" facts)
+  { read -r KUBECONFIG_ADMIN; read -r CONTEXT; read -r PKI; } \
+    <<<"$(env_get <(printf '%s\n' "$facts") KUBECONFIG CONTEXT PKI)"
   KUBECTL="$KUBE_BIN/kubectl"
 }
 k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_ADMIN" --context "$CONTEXT" "$@"; }
@@ -90,8 +84,8 @@ api_up() { [ -f "$KUBECONFIG_ADMIN" ] && k --request-timeout=5s get --raw /ready
 
 # One node.sh at a time changes the node.
 lock() {
-  mkdir -p "$RUN"
-  exec 8>"$RUN/node-$NODE_NAME.lock"
+  mkdir -p "$RUN_DIR"
+  exec 8>"$RUN_DIR/node-$NODE_NAME.lock"
   flock 8
 }
 
@@ -135,7 +129,7 @@ wait_for() {
     "$@" >/dev/null 2>&1 && return 0
     sleep 0.5
   done
-  echo "node.sh: $what did not happen within ${secs}s" >&2
+  log "$what did not happen within ${secs}s"
   return 1
 }
 
@@ -151,7 +145,7 @@ changed() { local f; for f in "$@"; do case " $CHANGED " in *" $f "*) return 0 ;
 
 # ---- prerequisites --------------------------------------------------------
 ensure_packages() {
-  STEP="checking for containerd, runc, the CNI plugins, iptables, openssl and a static libc"
+  doing "checking for containerd, runc, the CNI plugins, iptables, openssl and a static libc"
   local p missing=""
   for p in containerd containerd-shim-runc-v2 ctr runc iptables openssl gcc; do
     command -v "$p" >/dev/null || missing=1
@@ -159,18 +153,14 @@ ensure_packages() {
   for p in bridge host-local loopback portmap; do [ -x "$CNI_BIN/$p" ] || missing=1; done
   [ -f "$(gcc -print-file-name=libc.a 2>/dev/null)" ] || missing=1
   [ -z "$missing" ] && return 0
-  STEP="installing $APT_PACKAGES (apt-get)"
-  echo "==> $STEP"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get -o DPkg::Lock::Timeout=300 update -qq
+  step "installing $APT_PACKAGES (apt-get)"
   # shellcheck disable=SC2086
-  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends $APT_PACKAGES >/dev/null
+  apt_install $APT_PACKAGES
 }
 
 ensure_binaries() {
   [ -x "$KUBE_BIN/kubelet" ] && [ -x "$KUBE_BIN/kube-proxy" ] && return 0
-  STEP="building kubelet and kube-proxy (build-kube.sh)"
-  echo "==> $STEP"
+  step "building kubelet and kube-proxy (build-kube.sh)"
   KUBE_VERSION=$KUBE_VERSION KUBE_CMDS="kubelet kube-proxy" "$HERE/build-kube.sh"
 }
 
@@ -180,7 +170,7 @@ ensure_pause_archive() {
   PAUSE_TAG=$(cat "$PAUSE_DIR/tag" 2>/dev/null || true)
   PAUSE_IMAGE="localhost/flaskapp/pause:$PAUSE_TAG"
   [ -n "$PAUSE_TAG" ] && [ -f "$PAUSE_DIR/pause.oci.tar" ] && return 0
-  STEP="finding k8s.io/kubernetes@v$KUBE_VERSION's build/pause in the module cache"
+  doing "finding k8s.io/kubernetes@v$KUBE_VERSION's build/pause in the module cache"
   local src="$GOMODCACHE/k8s.io/kubernetes@v$KUBE_VERSION/build/pause" tmp arch d
   if [ ! -f "$src/linux/pause.c" ]; then
     (cd / && GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod download "k8s.io/kubernetes@v$KUBE_VERSION")
@@ -188,13 +178,12 @@ ensure_pause_archive() {
   PAUSE_TAG=$(sed -n 's/^TAG ?= *//p' "$src/Makefile")
   [ -n "$PAUSE_TAG" ] || die "no TAG in $src/Makefile"
   PAUSE_IMAGE="localhost/flaskapp/pause:$PAUSE_TAG"
-  STEP="compiling pause $PAUSE_TAG (gcc -static)"
-  echo "==> $STEP"
+  step "compiling pause $PAUSE_TAG (gcc -static)"
   tmp=$(mktemp -d)
   mkdir -p "$tmp/rootfs" "$tmp/oci/blobs/sha256"
   gcc -Os -Wall -Werror -static "-DVERSION=v$PAUSE_TAG-flaskapp" -o "$tmp/rootfs/pause" "$src/linux/pause.c"
   "$tmp/rootfs/pause" -v
-  STEP="writing the pause image as an OCI archive"
+  doing "writing the pause image as an OCI archive"
   arch=$(dpkg --print-architecture)
   blob() { d=$(sha256sum "$1" | cut -d' ' -f1); mv "$1" "$tmp/oci/blobs/sha256/$d"; }
   tar -C "$tmp/rootfs" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cf "$tmp/layer" pause
@@ -249,7 +238,7 @@ EOF
 }
 
 write_configs() {
-  STEP="writing the node's configuration under $ETC"
+  doing "writing the node's configuration under $ETC"
   issue_cert kubelet "/O=system:nodes/CN=system:node:$NODE_NAME"
   issue_cert kube-proxy "/CN=system:kube-proxy"
   kubeconfig kubelet
@@ -384,13 +373,13 @@ EOF
 
 # ---- network --------------------------------------------------------------
 ensure_network() {
-  STEP="creating bridge $BRIDGE with the node IP $NODE_IP"
+  doing "creating bridge $BRIDGE with the node IP $NODE_IP"
   ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
   ip addr show dev "$BRIDGE" | grep -F " $NODE_IP/" >/dev/null || ip addr add "$NODE_IP/${POD_CIDR#*/}" dev "$BRIDGE"
   ip link set "$BRIDGE" up
   # Services without kube-proxy rules yet go into the bridge, never to the default gateway.
   ip route replace "$SERVICE_CIDR" dev "$BRIDGE" src "$NODE_IP"
-  STEP="keeping forwarded pod traffic on $BRIDGE (iptables chain $FWD_CHAIN)"
+  doing "keeping forwarded pod traffic on $BRIDGE (iptables chain $FWD_CHAIN)"
   iptables -w -N "$FWD_CHAIN" 2>/dev/null || true
   iptables -w -F "$FWD_CHAIN"
   iptables -w -A "$FWD_CHAIN" -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT
@@ -400,7 +389,7 @@ ensure_network() {
   # Pod-to-Service traffic between pods of the bridge must traverse iptables.
   [ "$(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null)" = 1 ] \
     || echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null \
-    || echo "node.sh: warning: cannot enable bridge-nf-call-iptables; pod-to-Service traffic on the node may fail" >&2
+    || log "warning: cannot enable bridge-nf-call-iptables; pod-to-Service traffic on the node may fail"
 }
 
 # remove_kube_chains: the kubelet's KUBE-* chains (KUBE-FIREWALL, canaries); kube-proxy --cleanup
@@ -433,13 +422,12 @@ ctr_() { ctr --address "$SOCK" --namespace k8s.io "$@"; }
 
 start_containerd() {
   if pid_of containerd >/dev/null && ! changed "$ETC/containerd.toml"; then return 0; fi
-  STEP="starting containerd on $SOCK"
-  echo "==> $STEP"
+  step "starting containerd on $SOCK"
   stop containerd
   mkdir -p "$STATE/containerd"
   start containerd containerd --config "$ETC/containerd.toml"
   wait_for "containerd answering on $SOCK" 60 ctr_ version
-  STEP="checking that containerd loaded its CRI plugin"
+  doing "checking that containerd loaded its CRI plugin"
   ctr_ plugins ls 2>/dev/null | grep -E '\bio\.containerd\.grpc\.v1\s+cri\s+.*\bok\b' >/dev/null || {
     grep -iE 'cri|error' "$LOGS/containerd.log" | tail -n 15 >&2
     die "containerd's CRI plugin did not load (log: $LOGS/containerd.log)"
@@ -448,8 +436,7 @@ start_containerd() {
 
 import_pause() {
   ctr_ images ls -q 2>/dev/null | grep -xF "$PAUSE_IMAGE" >/dev/null && return 0
-  STEP="importing $PAUSE_IMAGE into containerd's k8s.io namespace"
-  echo "==> $STEP"
+  step "importing $PAUSE_IMAGE into containerd's k8s.io namespace"
   ctr_ images import "$PAUSE_DIR/pause.oci.tar" >/dev/null
   ctr_ images ls -q | grep -xF "$PAUSE_IMAGE" >/dev/null || die "$PAUSE_IMAGE is not in containerd after the import"
 }
@@ -459,8 +446,7 @@ start_kubelet() {
     # A kubelet whose Node object went away (deleted by hand) registers again when restarted.
     k get node "$NODE_NAME" >/dev/null 2>&1 && return 0
   fi
-  STEP="starting kubelet as node $NODE_NAME ($NODE_IP)"
-  echo "==> $STEP"
+  step "starting kubelet as node $NODE_NAME ($NODE_IP)"
   stop kubelet
   mkdir -p "$STATE/kubelet" "$STATE/pod-logs"
   start kubelet "$KUBE_BIN/kubelet" --config="$ETC/kubelet.yaml" --kubeconfig="$ETC/kubelet.kubeconfig" \
@@ -471,8 +457,7 @@ start_kubelet() {
 
 start_kube_proxy() {
   if pid_of kube-proxy >/dev/null && ! changed "$ETC/kube-proxy.yaml" "$ETC/kube-proxy.kubeconfig"; then return 0; fi
-  STEP="starting kube-proxy (iptables mode)"
-  echo "==> $STEP"
+  step "starting kube-proxy (iptables mode)"
   stop kube-proxy
   start kube-proxy "$KUBE_BIN/kube-proxy" --config="$ETC/kube-proxy.yaml" --v=1
   wait_for "kube-proxy healthz on 127.0.0.1:10256" 60 curl -fsS --noproxy '*' -m 2 http://127.0.0.1:10256/healthz
@@ -480,17 +465,17 @@ start_kube_proxy() {
 
 cmd_up() {
   local t0; t0=$(ts)
-  [ "$(id -u)" = 0 ] || die "must run as root"
+  need_root
   lock
   cluster_facts
-  STEP="checking that the cluster is up"
+  doing "checking that the cluster is up"
   api_up || die "cluster '$CLUSTER_NAME' is not up (run: $HERE/cluster.sh up)"
   ensure_packages
   ensure_binaries
   ensure_pause_archive
 
   # Certificates and the Node object belong to one cluster: a new cluster means a new node.
-  STEP="comparing the cluster's CA with the node's"
+  doing "comparing the cluster's CA with the node's"
   local ca; ca=$(sha256sum "$PKI/ca.crt" | cut -d' ' -f1)
   if [ -d "$STATE" ] && [ "$(cat "$STATE/cluster-ca.sha256" 2>/dev/null)" != "$ca" ]; then
     echo "==> resetting the node: it belonged to another cluster"
@@ -506,9 +491,9 @@ cmd_up() {
   start_kubelet
   start_kube_proxy
 
-  STEP="waiting for node $NODE_NAME to register"
+  doing "waiting for node $NODE_NAME to register"
   wait_for "node $NODE_NAME registering" 90 k get node "$NODE_NAME"
-  STEP="waiting for node $NODE_NAME to become Ready"
+  doing "waiting for node $NODE_NAME to become Ready"
   k wait --for=condition=Ready "node/$NODE_NAME" --timeout="$WAIT" >/dev/null
   k get node "$NODE_NAME" -o wide
   echo "node $NODE_NAME up in $(since "$t0"): label $NODE_LABEL, taint $NODE_TAINT"
@@ -518,8 +503,7 @@ cmd_up() {
 # down: what cmd_down does, inside the lock.
 down() {
   if api_up && k get node "$NODE_NAME" >/dev/null 2>&1; then
-    STEP="draining node $NODE_NAME"
-    echo "==> $STEP"
+    step "draining node $NODE_NAME"
     k cordon "$NODE_NAME" >/dev/null
     # The kubelet stops the pods' containers and releases their network; without a kubelet,
     # only the API objects can go.
@@ -531,12 +515,12 @@ down() {
     fi
     k delete node "$NODE_NAME" --ignore-not-found >/dev/null
   fi
-  STEP="stopping kube-proxy and removing its rules"
+  doing "stopping kube-proxy and removing its rules"
   stop kube-proxy
   [ ! -x "$KUBE_BIN/kube-proxy" ] || "$KUBE_BIN/kube-proxy" --cleanup >>"$LOGS/kube-proxy.log" 2>&1 || true
-  STEP="stopping kubelet"
+  doing "stopping kubelet"
   stop kubelet
-  STEP="removing leftover containers"
+  doing "removing leftover containers"
   local netns="" id
   if pid_of containerd >/dev/null; then
     for id in $(ctr_ containers ls -q 2>/dev/null); do
@@ -546,14 +530,14 @@ down() {
       ctr_ containers delete "$id" >/dev/null 2>&1 || true
     done
   fi
-  STEP="stopping containerd"
+  doing "stopping containerd"
   stop containerd
   # Shims of this containerd outlive it; they name its socket.
   local d
   for d in /proc/[0-9]*; do
     tr '\0' ' ' 2>/dev/null <"$d/cmdline" | grep -F -- "-address $SOCK " >/dev/null && kill -KILL "${d#/proc/}" 2>/dev/null || true
   done
-  STEP="unmounting what the node mounted under $STATE"
+  doing "unmounting what the node mounted under $STATE"
   local m
   for m in $(awk -v s="$STATE/" 'index($5, s) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
     umount -l "$m" 2>/dev/null || true
@@ -561,7 +545,7 @@ down() {
   for m in $netns; do umount "$m" 2>/dev/null || true; rm -f "$m"; done
   # Empty pod cgroups that the kubelet leaves behind.
   find /sys/fs/cgroup/*/kubepods -depth -type d -exec rmdir {} + 2>/dev/null || true
-  STEP="removing bridge $BRIDGE and the iptables chains of the node"
+  doing "removing bridge $BRIDGE and the iptables chains of the node"
   remove_kube_chains
   remove_network
   rm -rf "$STATE"
@@ -573,7 +557,7 @@ cmd_down() {
     echo "node $NODE_NAME is not up"
     return 0
   fi
-  [ "$(id -u)" = 0 ] || die "must run as root"
+  need_root
   lock
   cluster_facts
   down
@@ -603,31 +587,31 @@ cmd_env() {
 # cmd_smoke: the app image, built from app/ and pushed to the test bed's registry, runs on the
 # node the way the component deploys it, under Pod Security "restricted".
 cmd_smoke() {
-  local t1 ns=flaskapp-node-smoke tag img ref envf="$RUN/testbed.env" cfg
+  local t1 ns=flaskapp-node-smoke tag img ref envf="$RUN_DIR/testbed.env" cfg
   digest=""
   cluster_facts
-  STEP="checking that node $NODE_NAME is Ready"
+  doing "checking that node $NODE_NAME is Ready"
   api_up || die "cluster '$CLUSTER_NAME' is not up (run: $HERE/cluster.sh up)"
   [ "$(k get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] \
     || die "node $NODE_NAME is not Ready (run: $0 up)"
-  STEP="reading the test bed's environment ($envf)"
+  doing "reading the test bed's environment ($envf)"
   [ -f "$envf" ] || die "$envf is missing (run: scripts/testbed/up.sh)"
-  local key value
-  while IFS='=' read -r key value; do
-    case "$key" in FLASKAPP_E2E_*) printf -v "$key" '%s' "$value" ;; esac
-  done <"$envf"
+  local bed
+  bed=$(env_get "$envf" FLASKAPP_E2E_REGISTRY FLASKAPP_E2E_REGISTRY_USERNAME FLASKAPP_E2E_REGISTRY_PASSWORD \
+    FLASKAPP_E2E_BASE_IMAGE FLASKAPP_E2E_PIP_INDEX_URL FLASKAPP_E2E_PIP_TRUSTED_HOST)
+  { read -r FLASKAPP_E2E_REGISTRY; read -r FLASKAPP_E2E_REGISTRY_USERNAME; read -r FLASKAPP_E2E_REGISTRY_PASSWORD
+    read -r FLASKAPP_E2E_BASE_IMAGE; read -r FLASKAPP_E2E_PIP_INDEX_URL; read -r FLASKAPP_E2E_PIP_TRUSTED_HOST; } <<<"$bed"
   tag="smoke-$(date +%s)"
   img="$FLASKAPP_E2E_REGISTRY/flaskapp-node-smoke/app"
   cfg=$(mktemp -d)
   SMOKE=("$ns" "$img" "$tag" "$cfg")
 
-  STEP="building the app image from app/ ($img:$tag)"
-  echo "==> $STEP"
+  step "building the app image from app/ ($img:$tag)"
   t1=$(ts)
   docker build -t "$img:$tag" --build-arg "BASE_IMAGE=$FLASKAPP_E2E_BASE_IMAGE" \
     --build-arg "PIP_INDEX_URL=$FLASKAPP_E2E_PIP_INDEX_URL" --build-arg "PIP_TRUSTED_HOST=$FLASKAPP_E2E_PIP_TRUSTED_HOST" \
     "$ROOT/app" >"$cfg/build.log" 2>&1 || { tail -n 30 "$cfg/build.log" >&2; return 1; }
-  STEP="pushing $img:$tag"
+  doing "pushing $img:$tag"
   printf '%s' "$FLASKAPP_E2E_REGISTRY_PASSWORD" | DOCKER_CONFIG="$cfg" docker login -u "$FLASKAPP_E2E_REGISTRY_USERNAME" \
     --password-stdin "$FLASKAPP_E2E_REGISTRY" >/dev/null 2>&1
   DOCKER_CONFIG="$cfg" docker push -q "$img:$tag" >/dev/null
@@ -636,8 +620,7 @@ cmd_smoke() {
   ref="$img@$digest"
   echo "    built and pushed in $(since "$t1"): $ref"
 
-  STEP="creating namespace $ns (Pod Security enforce=restricted) and its pull Secret"
-  echo "==> $STEP"
+  step "creating namespace $ns (Pod Security enforce=restricted) and its pull Secret"
   k delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
   k create namespace "$ns" >/dev/null
   k label namespace "$ns" pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/enforce-version=latest >/dev/null
@@ -646,15 +629,14 @@ cmd_smoke() {
     "$(printf '%s:%s' "$FLASKAPP_E2E_REGISTRY_USERNAME" "$FLASKAPP_E2E_REGISTRY_PASSWORD" | base64 -w0)" \
     | k -n "$ns" create secret generic registry --type=kubernetes.io/dockerconfigjson --from-file=.dockerconfigjson=/dev/stdin >/dev/null
 
-  STEP="checking that the namespace refuses a pod that is not restricted"
+  doing "checking that the namespace refuses a pod that is not restricted"
   local out
   if out=$(k -n "$ns" run psa-probe --image="$ref" --restart=Never --dry-run=server 2>&1); then
     die "a pod without the restricted securityContext was admitted in $ns"
   fi
   grep -q 'violates PodSecurity "restricted' <<<"$out" || die "unexpected refusal: $out"
 
-  STEP="deploying 2 replicas of $ref on node $NODE_NAME"
-  echo "==> $STEP"
+  step "deploying 2 replicas of $ref on node $NODE_NAME"
   t1=$(ts)
   k -n "$ns" apply -f - >/dev/null <<EOF
 apiVersion: apps/v1
@@ -709,20 +691,20 @@ spec:
   selector: {app: app}
   ports: [{name: http, port: 8000, targetPort: http}]
 EOF
-  STEP="waiting for Deployment app to become Available (image pull with the pod's Secret, readiness on /healthz)"
+  doing "waiting for Deployment app to become Available (image pull with the pod's Secret, readiness on /healthz)"
   k -n "$ns" rollout status deployment/app --timeout="$WAIT" >/dev/null
   echo "    2 pods Ready in $(since "$t1")"
   k -n "$ns" get pods -o wide
 
-  STEP="checking that the pods run on $NODE_NAME with addresses from $POD_CIDR"
-  local pods pod ip nodes
+  doing "checking that the pods run on $NODE_NAME with addresses from $POD_CIDR"
+  local pod ip nodes
   nodes=$(k -n "$ns" get pods -l app=app -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' | sort -u)
   [ "$nodes" = "$NODE_NAME" ] || die "pods scheduled on: $nodes"
   for ip in $(k -n "$ns" get pods -l app=app -o jsonpath='{.items[*].status.podIP}'); do
     [ "${ip%.*}" = "${POD_CIDR%.*}" ] || die "pod IP $ip is not in $POD_CIDR"
   done
 
-  STEP="checking that the node itself cannot pull $ref (no credentials on the node)"
+  doing "checking that the node itself cannot pull $ref (no credentials on the node)"
   k -n "$ns" apply -f - >/dev/null <<EOF
 apiVersion: v1
 kind: Pod
@@ -746,27 +728,27 @@ EOF
   echo "    without the pull Secret: $(k -n "$ns" get pod no-pull-secret -o jsonpath='{.status.containerStatuses[0].state.waiting.reason}'), the registry answers 401"
   k -n "$ns" delete pod no-pull-secret --wait=false >/dev/null
 
-  STEP="calling the ClusterIP Service from the host"
+  doing "calling the ClusterIP Service from the host"
   local cip np
   cip=$(k -n "$ns" get service app -o jsonpath='{.spec.clusterIP}')
   wait_for "http://$cip:8000/healthz answering" 30 curl -fsS --noproxy '*' -m 3 "http://$cip:8000/healthz"
   echo "    ClusterIP  http://$cip:8000/healthz -> $(curl -sS --noproxy '*' -m 3 -o /dev/null -w '%{http_code}' "http://$cip:8000/healthz")"
-  STEP="calling the NodePort Service on $NODE_IP from the host"
+  doing "calling the NodePort Service on $NODE_IP from the host"
   np=$(k -n "$ns" get service app-nodeport -o jsonpath='{.spec.ports[0].nodePort}')
   wait_for "http://$NODE_IP:$np/healthz answering" 30 curl -fsS --noproxy '*' -m 3 "http://$NODE_IP:$np/healthz"
   echo "    NodePort   http://$NODE_IP:$np/healthz -> $(curl -sS --noproxy '*' -m 3 -o /dev/null -w '%{http_code}' "http://$NODE_IP:$np/healthz")"
 
-  STEP="kubectl exec: the container runs as UID 10001 on a read-only root"
+  doing "kubectl exec: the container runs as UID 10001 on a read-only root"
   pod=$(k -n "$ns" get pods -l app=app -o jsonpath='{.items[0].metadata.name}')
   local uid; uid=$(k -n "$ns" exec "$pod" -- id -u)
   [ "$uid" = 10001 ] || die "id -u in $pod printed '$uid'"
   if out=$(k -n "$ns" exec "$pod" -- sh -c 'touch /smoke-probe' 2>&1); then die "writing to / succeeded in $pod"; fi
   grep -q 'Read-only file system' <<<"$out" || die "writing to / failed for another reason: $out"
   echo "    exec $pod: id -u = $uid; touch /smoke-probe: $(grep -o 'Read-only file system' <<<"$out")"
-  STEP="kubectl logs"
+  doing "kubectl logs"
   [ -n "$(k -n "$ns" logs "$pod" --tail=5)" ] || die "kubectl logs $pod printed nothing"
 
-  STEP="deleting namespace $ns"
+  doing "deleting namespace $ns"
   t1=$(ts)
   smoke_cleanup ok
   echo "    cleaned up in $(since "$t1")"

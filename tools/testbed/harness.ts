@@ -1,17 +1,18 @@
-// What the end-to-end suites share: a throwaway copy of the project, a stack on a local file
+// What the end-to-end suites and the benchmarks share: a throwaway copy of the project, a stack on a local file
 // backend with a passphrase secrets provider, and the registry the test bed provides.
+import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import { setTimeout as sleep } from "timers/promises";
-import { EngineEvent, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent, LocalWorkspace, OpMap, Stack, UpResult } from "@pulumi/pulumi/automation";
 
 import { containerSpec } from "../../components/container";
 import { containerArgs } from "../../components/docker";
 import { checkedSettings } from "../../components/flaskApp";
-import { promiseOf } from "../promiseOf";
+import { promiseOf } from "./promiseOf";
 import { dockerRunArgs } from "./dockerRun";
 
 export const repoRoot = path.resolve(__dirname, "..", "..");
@@ -84,6 +85,35 @@ export async function configureStack(
         ...extra,
     });
     await stack.setConfig("flask-app:registryPassword", { value: bed.password, secret: true });
+}
+
+/** The test bed cluster's kubeconfig, as the stack's `kubeconfig` secret. */
+export async function setKubeconfig(stack: Stack, bed: TestBed): Promise<void> {
+    await stack.setConfig("flask-app:kubeconfig", {
+        value: fs.readFileSync(bed.kubeconfig, "utf8"),
+        secret: true,
+    });
+}
+
+/**
+ * Configures `stack` as `configureStack` does, for the kubernetes target on the test bed's
+ * cluster: the app in `namespace`, which the stack creates; `extra` sets more keys, or
+ * overrides those.
+ */
+export async function configureKubernetesStack(
+    stack: Stack,
+    bed: TestBed,
+    repository: string,
+    namespace: string,
+    extra: Record<string, string | number | boolean> = {},
+): Promise<void> {
+    await configureStack(stack, bed, repository, {
+        target: "kubernetes",
+        namespace,
+        createNamespace: true,
+        ...extra,
+    });
+    await setKubeconfig(stack, bed);
 }
 
 /** What a copy of the project needs to run its program. */
@@ -216,6 +246,18 @@ export class EngineTranscript {
             }
         },
     };
+
+    /** `up` on `stack` into this transcript, failing if the engine warned of anything. */
+    async upWithoutWarnings(stack: Stack): Promise<UpResult> {
+        const warned = this.warnings.length;
+        const result = await stack.up(this.opts);
+        assert.deepStrictEqual(
+            this.warnings.slice(warned),
+            [],
+            "an up that did nothing wrong warns of nothing",
+        );
+        return result;
+    }
 }
 
 /** The forms a registry password takes on its way: as is, in base64, and in a Docker `auth`. */
