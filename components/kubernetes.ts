@@ -46,6 +46,17 @@ export interface KubernetesObjects {
     readonly disruptionBudget: k8s.types.input.policy.v1.PodDisruptionBudget;
 }
 
+/** The apiVersion and kind of each object, which Pulumi's resource classes set themselves. */
+export const objectKinds: Record<keyof KubernetesObjects, readonly [string, string]> = {
+    namespace: ["v1", "Namespace"],
+    pullSecret: ["v1", "Secret"],
+    envSecret: ["v1", "Secret"],
+    networkPolicy: ["networking.k8s.io/v1", "NetworkPolicy"],
+    disruptionBudget: ["policy/v1", "PodDisruptionBudget"],
+    deployment: ["apps/v1", "Deployment"],
+    service: ["v1", "Service"],
+};
+
 export interface KubernetesChildren {
     readonly provider?: k8s.Provider;
     readonly namespace?: k8s.core.v1.Namespace;

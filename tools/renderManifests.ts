@@ -1,0 +1,60 @@
+// Prints the Kubernetes objects the component computes for a representative hardened stack, as
+// multi-document YAML with apiVersion and kind, for the scanners of scripts/scan.sh to read.
+// Every secret value is a placeholder. Usage: npx ts-node tools/renderManifests.ts
+import * as yaml from "js-yaml";
+
+import { FlaskAppArgs } from "../components";
+import { containerSpec } from "../components/container";
+import { checkedSettings } from "../components/flaskApp";
+import { kubernetesObjects, objectKinds } from "../components/kubernetes";
+import { promiseOf } from "./testbed/promiseOf";
+
+/** Stands in for every secret value, so that the rendered YAML holds none. */
+export const placeholder = "PLACEHOLDER";
+
+/**
+ * A stack with every object the kubernetes target can create: its own namespace, registry
+ * credentials (so an image pull Secret), a secret env entry (so an env Secret), and the defaults
+ * for everything else, ClusterIP Service included.
+ */
+export const representativeArgs: FlaskAppArgs = {
+    target: "kubernetes",
+    image: { repository: "registry.example.com/shop/web" },
+    registry: { username: "ci", password: placeholder },
+    secretEnv: { API_KEY: placeholder },
+    kubernetes: { namespace: "shop", createNamespace: true },
+};
+
+/** The digest-pinned reference the image push would return. */
+const imageRef = `${representativeArgs.image.repository}@sha256:${"0".repeat(64)}`;
+
+/** Every Kubernetes object of a stack, with apiVersion and kind, as the component computes it. */
+export function renderedObjects(args: FlaskAppArgs): object[] {
+    const settings = checkedSettings("web", args);
+    // Pulumi gives the env Secret a generated name; any valid one serves here.
+    const objects = kubernetesObjects(settings, containerSpec(settings, imageRef), {
+        envSecret: "web-env-0000000",
+    });
+    return (Object.keys(objectKinds) as (keyof typeof objectKinds)[])
+        .filter((key) => objects[key] !== undefined)
+        .map((key) => {
+            const [apiVersion, kind] = objectKinds[key];
+            return { apiVersion, kind, ...objects[key] };
+        });
+}
+
+/** The objects as multi-document YAML, every Output resolved. */
+export async function renderManifests(args: FlaskAppArgs): Promise<string> {
+    const objects = await Promise.all(renderedObjects(args).map((o) => promiseOf(o)));
+    return objects.map((o) => yaml.dump(o, { noRefs: true, lineWidth: -1 })).join("---\n");
+}
+
+if (require.main === module) {
+    renderManifests(representativeArgs).then(
+        (text) => process.stdout.write(text),
+        (err) => {
+            console.error(err);
+            process.exit(1);
+        },
+    );
+}
