@@ -131,6 +131,14 @@ ensure_nodes() {
   out=$("$KWOKCTL" --name "$CLUSTER_NAME" scale node --replicas "$NODES" 2>&1) || { echo "$out" >&2; return 1; }
   doing "waiting for the fake node(s) to become Ready"
   k wait --for=condition=Ready node -l "$FAKE_NODE_LABEL" --timeout="$WAIT" >/dev/null
+  # kwok's node template has no local disk, which every kubelet reports: pods that request
+  # ephemeral-storage (the component's do) would find no node.
+  doing "giving the fake node(s) ephemeral-storage, as a kubelet reports it"
+  local node
+  for node in $(k get nodes -l "$FAKE_NODE_LABEL" -o name); do
+    k patch "$node" --subresource=status --type=merge \
+      -p '{"status":{"capacity":{"ephemeral-storage":"100Gi"},"allocatable":{"ephemeral-storage":"100Gi"}}}' >/dev/null
+  done
   echo "    $(k get nodes -l "$FAKE_NODE_LABEL" --no-headers | wc -l) fake node(s) Ready in $(since "$t1")"
 }
 
