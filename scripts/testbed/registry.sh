@@ -44,11 +44,11 @@ HTPASSWD="$REGISTRY_STATE_DIR/htpasswd"
 STORAGE_PTR="$REGISTRY_STATE_DIR/storage-dir"
 
 install_deps() {
-  local missing=""
-  command -v "$REGISTRY_BIN" >/dev/null 2>&1 || missing=1
-  command -v htpasswd >/dev/null 2>&1 || missing=1
-  command -v curl >/dev/null 2>&1 || missing=1
-  [ -z "$missing" ] && return 0
+  local absent=""
+  command -v "$REGISTRY_BIN" >/dev/null 2>&1 || absent=1
+  command -v htpasswd >/dev/null 2>&1 || absent=1
+  command -v curl >/dev/null 2>&1 || absent=1
+  [ -z "$absent" ] && return 0
   # shellcheck disable=SC2086
   apt_install $REGISTRY_APT_PACKAGES
   # The package ships an init script/unit; make sure no packaged instance

@@ -146,13 +146,13 @@ changed() { local f; for f in "$@"; do case " $CHANGED " in *" $f "*) return 0 ;
 # ---- prerequisites --------------------------------------------------------
 ensure_packages() {
   doing "checking for containerd, runc, the CNI plugins, iptables, openssl and a static libc"
-  local p missing=""
+  local p absent=""
   for p in containerd containerd-shim-runc-v2 ctr runc iptables openssl gcc; do
-    command -v "$p" >/dev/null || missing=1
+    command -v "$p" >/dev/null || absent=1
   done
-  for p in bridge host-local loopback portmap; do [ -x "$CNI_BIN/$p" ] || missing=1; done
-  [ -f "$(gcc -print-file-name=libc.a 2>/dev/null)" ] || missing=1
-  [ -z "$missing" ] && return 0
+  for p in bridge host-local loopback portmap; do [ -x "$CNI_BIN/$p" ] || absent=1; done
+  [ -f "$(gcc -print-file-name=libc.a 2>/dev/null)" ] || absent=1
+  [ -z "$absent" ] && return 0
   step "installing $APT_PACKAGES (apt-get)"
   # shellcheck disable=SC2086
   apt_install $APT_PACKAGES
