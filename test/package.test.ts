@@ -25,14 +25,17 @@ describe("the package other stacks import", () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const library = require(entry);
         assert.strictEqual(typeof library.FlaskApp, "function");
-        assert.strictEqual(typeof library.resolveSettings, "function");
+        assert.strictEqual(typeof library.argsFromConfig, "function");
+        assert.strictEqual(typeof library.FlaskAppArgsError, "function");
+        assert.strictEqual(library.resolveSettings, undefined, "internals stay internal");
         assert.ok(fs.existsSync(path.join(root, manifest.types)));
         assert.deepStrictEqual(registered, []);
     });
 
     it("ships the app folder beside the library, where the component looks for it", () => {
         assert.ok(manifest.files.includes("app/"));
-        const { bundledAppPath } = require(path.join(root, manifest.main)); // eslint-disable-line @typescript-eslint/no-require-imports
+        const settings = path.join(root, path.dirname(manifest.main), "settings.js");
+        const { bundledAppPath } = require(settings); // eslint-disable-line @typescript-eslint/no-require-imports
         assert.strictEqual(bundledAppPath(), "app");
     });
 });
