@@ -79,8 +79,12 @@ describe("kubernetes target, end to end", function () {
         assert.deepStrictEqual(live.spec.template.spec.imagePullSecrets, [
             { name: "flask-app-registry" },
         ]);
-        const apiKey = container.env.find((e: { name: string }) => e.name === "API_KEY");
-        const envSecret = get("secret", apiKey.valueFrom.secretKeyRef.name);
+        // Secret values reach the app as files of a mounted Secret, not as variables.
+        assert.ok(!container.env.some((e: { name: string }) => e.name === "API_KEY"));
+        const volume = live.spec.template.spec.volumes.find(
+            (v: { name: string }) => v.name === "env",
+        );
+        const envSecret = get("secret", volume.secret.secretName);
         assert.strictEqual(Buffer.from(envSecret.data.API_KEY, "base64").toString(), apiKeys[0]);
 
         const pull = get("secret", "flask-app-registry");
