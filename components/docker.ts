@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 
 import { ContainerSpec, httpUrl } from "./container";
-import { dockerCpus, dockerMemoryMiB, parseQuantity } from "./quantity";
+import { dockerCpus, dockerMemoryMiB, isMemoryQuantity, parseQuantity } from "./quantity";
 import { FlaskAppSettings } from "./settings";
 import { show } from "./checks";
 
@@ -30,7 +30,8 @@ export interface DockerChildren {
 /** Problems of the settings that only the docker target reads, beyond each value's check. */
 export function checkDocker(settings: FlaskAppSettings): string[] {
     const memory = settings.resources.memoryLimit;
-    return parseQuantity(memory)! < minimumMemoryBytes
+    // A limit that is not a quantity is reported by its own check.
+    return isMemoryQuantity(memory) && parseQuantity(memory)! < minimumMemoryBytes
         ? [
               `\`resources.memoryLimit\` must be at least "6Mi" on the docker target; got ${show(memory)}`,
           ]

@@ -77,11 +77,11 @@ export class FlaskApp extends pulumi.ComponentResource {
 
 /** The settings with their defaults, or `FlaskAppArgsError` naming every bad one. */
 export function checkedSettings(name: string, args: FlaskAppArgs): FlaskAppSettings {
-    const problems = settingsProblems(args);
-    if (problems.length > 0) throw new FlaskAppArgsError(name, problems);
     const settings = resolveSettings(name, args);
-    const targetProblems = (settings.target === "docker" ? checkDocker : checkKubernetes)(settings);
-    if (targetProblems.length > 0) throw new FlaskAppArgsError(name, targetProblems);
+    // Each target's rules beside the settings' own checks, so that one error names them all.
+    const targetChecks = { docker: checkDocker, kubernetes: checkKubernetes }[settings.target];
+    const problems = [...settingsProblems(args), ...(targetChecks?.(settings) ?? [])];
+    if (problems.length > 0) throw new FlaskAppArgsError(name, problems);
     return settings;
 }
 

@@ -597,16 +597,20 @@ function isKnown(value: unknown): boolean {
     return !pulumi.Output.isInstance(value) && !(value instanceof Promise);
 }
 
-/** Applies the defaults to `args`. Call `settingsProblems` first: this assumes they are good. */
+/**
+ * Applies the defaults to `args`. Bad values are carried as they are, so that the targets' own
+ * checks can run beside `settingsProblems`; nothing may be deployed from settings with problems.
+ */
 export function resolveSettings(name: string, args: FlaskAppArgs): FlaskAppSettings {
     const value = <T>(path: SettingPath) => valueOf<T>(args, path);
     const registry = args.registry ?? {};
-    const split = splitRepository(args.image.repository)!;
+    const given = args.image?.repository;
+    const split = splitRepository(given ?? "");
     // A repository without a host is on the registry server named, else on Docker Hub.
     const repository =
-        split.host === undefined && registry.server !== undefined
+        split && split.host === undefined && registry.server !== undefined
             ? `${registry.server}/${split.path}`
-            : args.image.repository;
+            : given;
     return {
         name,
         target: value("target"),
@@ -616,10 +620,10 @@ export function resolveSettings(name: string, args: FlaskAppArgs): FlaskAppSetti
             repository,
             tag: value("image.tag"),
             platform: value("image.platform"),
-            buildArgs: args.image.buildArgs ?? {},
+            buildArgs: args.image?.buildArgs ?? {},
         },
         registry: {
-            server: split.host ?? registry.server ?? "docker.io",
+            server: split?.host ?? registry.server ?? "docker.io",
             credentials:
                 registry.username && registry.password !== undefined
                     ? { username: registry.username, password: registry.password }

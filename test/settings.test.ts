@@ -347,6 +347,23 @@ describe("FlaskApp settings", () => {
         );
     });
 
+    it("names a target's own rule beside the settings' checks", () => {
+        assert.throws(
+            () =>
+                checkedSettings("web", {
+                    ...base,
+                    containerPort: -1,
+                    resources: { memoryRequest: "1Mi", memoryLimit: "5Mi" },
+                }),
+            {
+                message:
+                    'FlaskApp "web" has 2 invalid settings:\n' +
+                    "  - `containerPort` must be an integer from 1 to 65535; got -1\n" +
+                    '  - `resources.memoryLimit` must be at least "6Mi" on the docker target; got "5Mi"',
+            },
+        );
+    });
+
     it("ignores the settings of the target it does not deploy to", () => {
         assert.doesNotThrow(() => checkedSettings("web", { ...base, kubernetes: { replicas: 0 } }));
         assert.doesNotThrow(() => checkedSettings("web", { ...k8s(), docker: { hostPort: 0 } }));
