@@ -3,7 +3,7 @@ import "./mocks";
 import * as assert from "assert";
 
 import { promiseOf } from "../tools/testbed/promiseOf";
-import { digestRef, dockerContainerOf, kubernetesObjectsOf } from "./targets";
+import { digestRef, dockerContainerOf, kubernetesObjectsOf } from "../tools/testbed/targets";
 import {
     exposedPorts,
     isPinnedImage,

@@ -10,7 +10,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
 import { FlaskAppArgs, argsFromConfig } from "../components";
-import { dockerContainerOf, kubernetesObjectsOf } from "./targets";
+import { dockerContainerOf, kubernetesObjectsOf } from "../tools/testbed/targets";
 
 const k8sBase: FlaskAppArgs = {
     target: "kubernetes",

@@ -4,10 +4,8 @@
 import * as yaml from "js-yaml";
 
 import { FlaskAppArgs } from "../components";
-import { containerSpec } from "../components/container";
-import { checkedSettings } from "../components/flaskApp";
-import { kubernetesObjects, objectKinds } from "../components/kubernetes";
 import { promiseOf } from "./testbed/promiseOf";
+import { kubernetesObjectsOf, withKinds } from "./testbed/targets";
 
 /** Stands in for every secret value, so that the rendered YAML holds none. */
 export const placeholder = "PLACEHOLDER";
@@ -28,24 +26,11 @@ export const representativeArgs: FlaskAppArgs = {
 /** The digest-pinned reference the image push would return. */
 const imageRef = `${representativeArgs.image.repository}@sha256:${"0".repeat(64)}`;
 
-/** Every Kubernetes object of a stack, with apiVersion and kind, as the component computes it. */
-export function renderedObjects(args: FlaskAppArgs): object[] {
-    const settings = checkedSettings("web", args);
-    // Pulumi gives the env Secret a generated name; any valid one serves here.
-    const objects = kubernetesObjects(settings, containerSpec(settings, imageRef), {
-        envSecret: "web-env-0000000",
-    });
-    return (Object.keys(objectKinds) as (keyof typeof objectKinds)[])
-        .filter((key) => objects[key] !== undefined)
-        .map((key) => {
-            const [apiVersion, kind] = objectKinds[key];
-            return { apiVersion, kind, ...objects[key] };
-        });
-}
-
 /** The objects as multi-document YAML, every Output resolved. */
 export async function renderManifests(args: FlaskAppArgs): Promise<string> {
-    const objects = await Promise.all(renderedObjects(args).map((o) => promiseOf(o)));
+    const objects = await Promise.all(
+        withKinds(kubernetesObjectsOf(args, imageRef)).map((o) => promiseOf(o)),
+    );
     return objects.map((o) => yaml.dump(o, { noRefs: true, lineWidth: -1 })).join("---\n");
 }
 

@@ -8,19 +8,13 @@ import { setTimeout as sleep } from "timers/promises";
 import { KubernetesObjects } from "../../components/kubernetes";
 import { promiseOf } from "../../tools/testbed/promiseOf";
 import { kubectl as run, kubectlJson, testBed } from "../../tools/testbed/harness";
-import { kubernetesObjectsOf } from "../targets";
+import { kubernetesObjectsOf, withKinds } from "../../tools/testbed/targets";
 
 describe("the kubernetes manifests, on a real API server", function () {
     this.timeout(5 * 60 * 1000);
 
     const bed = testBed();
     const kubectl = (args: string[], input?: string) => run(bed, args, input);
-    // The component's Pulumi resource classes set apiVersion and kind; kubectl needs them inline.
-    const apply = async (apiVersion: string, kind: string, manifest: object) =>
-        kubectl(
-            ["apply", "--validate=strict", "-f", "-"],
-            JSON.stringify({ apiVersion, kind, ...(await promiseOf(manifest)) }),
-        );
     const getJson = (...args: string[]) => kubectlJson(bed, ...args);
 
     const namespace = `e2e-${crypto.randomBytes(3).toString("hex")}`;
@@ -40,8 +34,14 @@ describe("the kubernetes manifests, on a real API server", function () {
             imageRef,
         );
 
-    async function applyDeployment(objects: KubernetesObjects) {
-        await apply("apps/v1", "Deployment", objects.deployment);
+    /** Applies every object, as the component would register them, and waits for the rollout. */
+    async function applyAll(objects: KubernetesObjects) {
+        for (const object of withKinds(objects)) {
+            kubectl(
+                ["apply", "--validate=strict", "-f", "-"],
+                JSON.stringify(await promiseOf(object)),
+            );
+        }
         kubectl(["rollout", "status", "deployment/web", "-n", namespace, "--timeout=120s"]);
     }
     const replicaSets = () =>
@@ -51,14 +51,7 @@ describe("the kubernetes manifests, on a real API server", function () {
         }[];
 
     before(async () => {
-        const objects = objectsFor(2, digest("1"));
-        await apply("v1", "Namespace", objects.namespace!);
-        await apply("v1", "Secret", objects.pullSecret!);
-        await apply("v1", "Secret", objects.envSecret!);
-        await apply("v1", "Service", objects.service);
-        await apply("networking.k8s.io/v1", "NetworkPolicy", objects.networkPolicy);
-        await apply("policy/v1", "PodDisruptionBudget", objects.disruptionBudget);
-        await applyDeployment(objects);
+        await applyAll(objectsFor(2, digest("1")));
     });
 
     after(() => {
@@ -179,7 +172,7 @@ describe("the kubernetes manifests, on a real API server", function () {
     });
 
     it("rolls a new digest out as a new ReplicaSet and scales the old one to 0", async () => {
-        await applyDeployment(objectsFor(2, digest("3")));
+        await applyAll(objectsFor(2, digest("3")));
         const sets = replicaSets();
         assert.strictEqual(sets.length, 2);
         const byImage = (fill: string) =>
@@ -192,7 +185,7 @@ describe("the kubernetes manifests, on a real API server", function () {
         const before = replicaSets()
             .map((rs) => rs.metadata.name)
             .sort();
-        await applyDeployment(objectsFor(3, digest("3")));
+        await applyAll(objectsFor(3, digest("3")));
         const after = replicaSets();
         assert.deepStrictEqual(after.map((rs) => rs.metadata.name).sort(), before);
         assert.strictEqual(
