@@ -375,19 +375,22 @@ def test_sigterm_stops_waiting_after_the_graceful_timeout(start):
     assert isinstance(result.get("error"), OSError)
 
 
+def _worker_pid_when_back(s, after: str) -> int:
+    """The pid of the worker that answers first once the server answers again, within 15 s."""
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            return int(s.get("/pid", timeout=2)[1])
+        except OSError:
+            assert time.monotonic() < deadline, f"no worker answered after {after}"
+            time.sleep(0.2)
+
+
 def test_a_killed_worker_is_replaced(start):
     s = start()
     first = int(s.get("/pid")[1])
     os.kill(first, signal.SIGKILL)
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            second = int(s.get("/pid", timeout=2)[1])
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "no worker answered after the kill"
-            time.sleep(0.2)
-    assert second != first
+    assert _worker_pid_when_back(s, "the kill") != first
     assert s.process.poll() is None
 
 
@@ -413,15 +416,7 @@ def test_a_request_longer_than_the_timeout_is_cut_and_its_worker_replaced(start)
     with pytest.raises(OSError):
         s.get("/sleep?s=20", timeout=15)
     assert time.monotonic() - began < 5
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            second = int(s.get("/pid", timeout=2)[1])
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "no worker answered after the timeout"
-            time.sleep(0.2)
-    assert second != first
+    assert _worker_pid_when_back(s, "the timeout") != first
     timed_out = [json.loads(line) for line in s.log()[1].splitlines() if "timed out" in line]
     assert timed_out[0]["path"] == "/sleep" and timed_out[0]["timeout"] == 2
 
