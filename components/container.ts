@@ -5,13 +5,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { FlaskAppSettings, runtimeEnvSettings, valueAt } from "./settings";
 
 /** UID and GID the app runs as, in both targets; the bundled Dockerfile creates this user. */
-export const appUid = 10001;
+const appUid = 10001;
 
 /** Size of the writable in-memory `/tmp`, the only writable path: the root filesystem is read-only. */
 export const tmpSizeMiB = 64;
 
 /** Seconds allowed, past the drain of in-flight requests, for the server's processes to exit. */
-export const shutdownMarginSeconds = 5;
+const shutdownMarginSeconds = 5;
 
 export interface EnvVar {
     readonly name: string;

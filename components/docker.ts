@@ -16,10 +16,10 @@ const minimumMemoryBytes = 6 * 1024 * 1024;
  * would bound the container alone, but the provider has no input for it; this ulimit counts every
  * process of UID 10001 on the host, which only the app's containers use.
  */
-export const processLimit = 1024;
+const processLimit = 1024;
 
 /** Size and count of the json-file log's files: the log never grows past their product. */
-export const logRotation = { "max-size": "10m", "max-file": "3" };
+const logRotation = { "max-size": "10m", "max-file": "3" };
 
 export interface DockerChildren {
     /** The network the container alone is on, with inter-container traffic off. */
@@ -39,14 +39,14 @@ export function checkDocker(settings: FlaskAppSettings): string[] {
 }
 
 /** The URL that reaches a port published on `hostAddress`, from this host. */
-export function dockerUrl(hostAddress: string, hostPort: number): string {
+function dockerUrl(hostAddress: string, hostPort: number): string {
     const host =
         hostAddress === "0.0.0.0" ? "127.0.0.1" : hostAddress === "::" ? "::1" : hostAddress;
     return httpUrl(host, hostPort);
 }
 
 /** A healthcheck command that needs only the Python of the image, not a file of the app. */
-export function healthcheckCommand(port: number, healthPath: string): string[] {
+function healthcheckCommand(port: number, healthPath: string): string[] {
     const url = `http://127.0.0.1:${port}${healthPath}`;
     return [
         "CMD",
@@ -110,7 +110,7 @@ export function containerArgs(
 }
 
 /** `KEY=value` lines in the spec's order; secret as a whole when any value is secret. */
-export function containerEnvs(spec: ContainerSpec): pulumi.Output<string[]> {
+function containerEnvs(spec: ContainerSpec): pulumi.Output<string[]> {
     return pulumi.all(spec.env.map(({ name, value }) => pulumi.interpolate`${name}=${value}`));
 }
 

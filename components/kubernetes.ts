@@ -12,8 +12,8 @@ import { FlaskAppSettings, bundledAppPath } from "./settings";
 type Input<T> = pulumi.Input<T>;
 
 /** Name of the container in the pod, and of the port the probes and the Service use. */
-export const containerName = "app";
-export const portName = "http";
+const containerName = "app";
+const portName = "http";
 
 /**
  * Seconds a pod keeps serving after it is marked for deletion, before SIGTERM: the endpoints
@@ -22,13 +22,13 @@ export const portName = "http";
 export const preStopSleepSeconds = 5;
 
 /** Where the env Secret's values appear as files; app/server.py reads them into the environment. */
-export const secretEnvDir = "/run/secrets/env";
+const secretEnvDir = "/run/secrets/env";
 
 /**
  * Local disk the container may use: it writes none itself (its root is read-only and `/tmp` is
  * in memory), but its logs count, and the kubelet rotates them at 10Mi.
  */
-export const ephemeralStorage = { request: "64Mi", limit: "256Mi" };
+const ephemeralStorage = { request: "64Mi", limit: "256Mi" };
 
 /** What the kubernetes target creates; the optional ones only when the settings call for them. */
 export interface KubernetesObjects {
@@ -86,7 +86,7 @@ export function checkKubernetes(settings: FlaskAppSettings): string[] {
 }
 
 /** The `.dockerconfigjson` of an image pull Secret. */
-export function dockerConfigJson(server: string, username: string, password: string): string {
+function dockerConfigJson(server: string, username: string, password: string): string {
     // Docker Hub credentials are keyed by its v1 index URL, not by its host name.
     const key = server === "docker.io" ? "https://index.docker.io/v1/" : server;
     const auth = Buffer.from(`${username}:${password}`).toString("base64");
