@@ -71,8 +71,18 @@ describe("kubernetes target, 200 replicas on kwok", function () {
                         taints: [{ key: "flaskapp.dev/node", value: pool, effect: "NoSchedule" }],
                     },
                     status: {
-                        allocatable: { cpu: "32", memory: "256Gi", pods: "110" },
-                        capacity: { cpu: "32", memory: "256Gi", pods: "110" },
+                        allocatable: {
+                            cpu: "32",
+                            memory: "256Gi",
+                            pods: "110",
+                            "ephemeral-storage": "100Gi",
+                        },
+                        capacity: {
+                            cpu: "32",
+                            memory: "256Gi",
+                            pods: "110",
+                            "ephemeral-storage": "100Gi",
+                        },
                     },
                 }),
             );
