@@ -1,6 +1,11 @@
-// A bounded load generator for the rollout measurements: a few HTTP clients in a child
-// Node.js process (so that the test's own event loop does not skew the latencies), each sending
-// GETs one after another until told to stop, a deadline passes or a request budget is spent.
+// A bounded load generator for the rollout measurements, in a child Node.js process (so that the
+// test's own event loop does not skew the latencies), until told to stop, a deadline passes or a
+// request budget is spent. Two shapes:
+// - closed loop: a few clients, each sending GETs one after another as fast as answers come, which
+//   saturates the app: the shape that finds failed requests;
+// - open loop: GETs sent at a fixed rate whatever the answers, as real clients arrive. Each
+//   latency counts from the moment the request was due, so a stall is charged to every request it
+//   delayed rather than hidden by a client that waited (no coordinated omission).
 import { spawn } from "child_process";
 
 /** One request: when it started (epoch ms), how long it took (ms), and what went wrong, if anything. */
@@ -11,22 +16,28 @@ export interface Sample {
 }
 
 export interface LoadOptions {
-    /** Clients sending at once. */
+    /** Closed loop: clients sending at once. */
     concurrency?: number;
+    /** Open loop: requests per second, sent on schedule; `concurrency` is then unused. */
+    rate?: number;
     /** The load stops by itself after this many seconds. */
     maxSeconds?: number;
     /** ... or after this many requests. */
     maxRequests?: number;
-    /** Each client reuses one connection (default), or opens one per request. */
+    /**
+     * Keep-alive (default): each closed-loop client holds one connection; the open loop reuses a
+     * small pool. Otherwise every request opens its own connection.
+     */
     keepAlive?: boolean;
 }
 
-// Runs in the child: argv is url, concurrency, maxSeconds, maxRequests, keepAlive. Closing its
-// stdin stops it. Node's http module, so that what a client does with its connections is
-// explicit: with keep-alive each client holds one connection; without, each request opens one.
+// Runs in the child: argv is url, concurrency, rate, maxSeconds, maxRequests, keepAlive. Closing
+// its stdin stops it. Node's http module, so that what a client does with its connections is
+// explicit.
 const client = `
 const http = require("http");
-const [url, concurrency, maxSeconds, maxRequests, keepAlive] = process.argv.slice(1);
+const { setTimeout: sleep } = require("timers/promises");
+const [url, concurrency, rate, maxSeconds, maxRequests, keepAlive] = process.argv.slice(1);
 const deadline = Date.now() + Number(maxSeconds) * 1000;
 const samples = [];
 let stopped = false;
@@ -43,17 +54,37 @@ function get(agent) {
         request.on("error", (err) => resolve(err.code ?? err.message));
     });
 }
-async function run() {
+const going = (sent) => !stopped && Date.now() < deadline && sent < Number(maxRequests);
+function record(at, t0, error) {
+    const ms = performance.now() - t0;
+    samples.push(error === undefined ? { at, ms } : { at, ms, error });
+}
+async function closedLoop() {
     const agent = keepAlive === "true" ? new http.Agent({ keepAlive: true, maxSockets: 1 }) : false;
-    while (!stopped && Date.now() < deadline && samples.length < Number(maxRequests)) {
+    while (going(samples.length)) {
         const at = Date.now();
         const t0 = performance.now();
-        const error = await get(agent);
-        const ms = performance.now() - t0;
-        samples.push(error === undefined ? { at, ms } : { at, ms, error });
+        record(at, t0, await get(agent));
     }
 }
-Promise.all(Array.from({ length: Number(concurrency) }, run)).then(() => {
+async function openLoop() {
+    const agent = keepAlive === "true" ? new http.Agent({ keepAlive: true, maxSockets: 8 }) : false;
+    const interval = 1000 / Number(rate);
+    const t0 = performance.now();
+    const epoch = Date.now();
+    const inFlight = new Set();
+    for (let sent = 0; going(sent); sent++) {
+        const due = t0 + sent * interval;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        const request = get(agent).then((error) => record(epoch + (due - t0), due, error));
+        inFlight.add(request);
+        request.then(() => inFlight.delete(request));
+    }
+    await Promise.all(inFlight);
+}
+const runs = Number(rate) > 0 ? [openLoop()] : Array.from({ length: Number(concurrency) }, closedLoop);
+Promise.all(runs).then(() => {
     // Exit once the pipe has taken all of it: an exit straight after write() truncates it.
     process.stdout.write(JSON.stringify(samples), () => process.exit(0));
 });
@@ -64,6 +95,7 @@ export function startLoad(
     url: string,
     {
         concurrency = 4,
+        rate = 0,
         maxSeconds = 600,
         maxRequests = 400_000,
         keepAlive = true,
@@ -76,6 +108,7 @@ export function startLoad(
             client,
             url,
             String(concurrency),
+            String(rate),
             String(maxSeconds),
             String(maxRequests),
             String(keepAlive),
