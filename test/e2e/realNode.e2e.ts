@@ -77,9 +77,12 @@ describe("real node, end to end", function () {
         throw new Error(`${replicas} pods did not become Ready within ${seconds}s`);
     }
 
+    /** The open-loop rate of each kind of client in the rollout measurement, requests/s. */
+    const steadyRate = 150;
+
     /**
-     * Two kinds of client at once on the ClusterIP: two that each keep one connection alive,
-     * two that open a connection per request.
+     * Saturating load of two kinds of client at once on the ClusterIP: two that each keep one
+     * connection alive, two that open a connection per request.
      */
     const bothLoads = () => ({
         kept: startLoad(clusterUrl(), { concurrency: 2, maxSeconds: 900 }),
@@ -109,6 +112,10 @@ describe("real node, end to end", function () {
         };
     }
 
+    /** `pulumi config set --path KEY VALUE`. */
+    const configPath = (key: string, value: string) =>
+        stack.setConfig(`flask-app:${key}`, { value }, true);
+
     before(async () => {
         project = new ProjectCopy("flaskapp-e2e-real");
         stack = await newStack(project, "real");
@@ -117,16 +124,14 @@ describe("real node, end to end", function () {
             serviceType: "NodePort",
         });
         // The placement a user would write: `pulumi config set --path ...`.
-        const path = (key: string, value: string) =>
-            stack.setConfig(`flask-app:${key}`, { value }, true);
-        await path(`nodeSelector["${selectorKey}"]`, selectorValue);
-        await path("tolerations[0].key", taint[1]);
-        await path("tolerations[0].operator", "Equal");
-        await path("tolerations[0].value", taint[2]);
-        await path("tolerations[0].effect", taint[3]);
+        await configPath(`nodeSelector["${selectorKey}"]`, selectorValue);
+        await configPath("tolerations[0].key", taint[1]);
+        await configPath("tolerations[0].operator", "Equal");
+        await configPath("tolerations[0].value", taint[2]);
+        await configPath("tolerations[0].effect", taint[3]);
         // The access log shows the kubelet's probes reaching the app.
         // "yes", not "1": `--path` stores a number for "1", and env values must be strings.
-        await path("env.WEB_ACCESS_LOG", "yes");
+        await configPath("env.WEB_ACCESS_LOG", "yes");
     });
 
     after(() => tearDown(stack, project));
@@ -268,50 +273,70 @@ describe("real node, end to end", function () {
         assert.strictEqual(kept.failures, 0, JSON.stringify(kept.errors));
     });
 
-    it("rolls out a new image under load with no failed request, kept-alive or not", async () => {
-        const baseline = bothLoads();
-        await sleep(15_000);
-        const steadyKept = summarize(await baseline.kept.stop());
-        const steadyFresh = summarize(await baseline.fresh.stop());
-        console.log(`      ${describeLoad("steady, keep-alive", steadyKept)}`);
-        console.log(`      ${describeLoad("steady, new connections", steadyFresh)}`);
-
-        project.editApp("flask_app/__init__.py", '"Hello from Flask!"', '"Hello again!"');
-        const load = bothLoads();
+    it("rolls out a new image at a steady request rate with no failed request", async () => {
+        // Clients arriving at a fixed rate, well below what two replicas serve (about 2,000
+        // requests/s at saturation here), so that the figures show what the rollout adds rather
+        // than the queue of a saturated node. The steady state is the same clients' first 20 s.
+        const load = {
+            kept: startLoad(clusterUrl(), { rate: steadyRate, maxSeconds: 900 }),
+            fresh: startLoad(clusterUrl(), { rate: steadyRate, maxSeconds: 900, keepAlive: false }),
+        };
+        const steadyFrom = Date.now() + 1000;
+        await sleep(21_000);
         const started = Date.now();
+        project.editApp("flask_app/__init__.py", '"Hello from Flask!"', '"Hello again!"');
         const { changed, window, seconds } = await up();
-        // Cover the old pods' preStop sleep, drain and exit.
-        await sleep(15_000);
+        // The rollout ends when the old pods have drained and exited.
+        await readyPods(2);
+        const ended = Date.now();
+        await sleep(1000);
         const kept = await load.kept.stop();
         const fresh = await load.fresh.stop();
         assert.deepStrictEqual(changed, { update: 2 }, "the image and the Deployment");
-        const figures = {
-            kept: summarize(kept, started),
-            fresh: summarize(fresh, started),
-            keptRollout: summarize(kept, window.from, window.to),
-            freshRollout: summarize(fresh, window.from, window.to),
-        };
+
+        const modes = [
+            ["keep-alive", kept],
+            ["new connections", fresh],
+        ] as const;
         console.log(
-            `      pulumi up took ${seconds.toFixed(1)} s, its Deployment step ${((window.to - window.from) / 1000).toFixed(1)} s`,
+            `      ${steadyRate} requests/s per kind of client; pulumi up ${seconds.toFixed(1)} s, its ` +
+                `Deployment step ${((window.to - window.from) / 1000).toFixed(1)} s, from that step ` +
+                `until the old pods exited ${((ended - window.from) / 1000).toFixed(1)} s`,
         );
-        console.log(`      ${describeLoad("up and drain, keep-alive", figures.kept)}`);
-        console.log(`      ${describeLoad("up and drain, new connections", figures.fresh)}`);
-        console.log(`      ${describeLoad("Deployment step, keep-alive", figures.keptRollout)}`);
-        console.log(
-            `      ${describeLoad("Deployment step, new connections", figures.freshRollout)}`,
-        );
-        console.log(
-            `      p99 up and drain / steady: keep-alive ${(figures.kept.p99 / steadyKept.p99).toFixed(2)}, ` +
-                `new connections ${(figures.fresh.p99 / steadyFresh.p99).toFixed(2)}`,
-        );
-        console.log(
-            `      p99 Deployment step / steady: keep-alive ${(figures.keptRollout.p99 / steadyKept.p99).toFixed(2)}, ` +
-                `new connections ${(figures.freshRollout.p99 / steadyFresh.p99).toFixed(2)}`,
-        );
-        assert.strictEqual(figures.fresh.failures, 0, JSON.stringify(figures.fresh.errors));
-        assert.strictEqual(figures.kept.failures, 0, JSON.stringify(figures.kept.errors));
+        for (const [mode, samples] of modes) {
+            const steady = summarize(samples, steadyFrom, started);
+            const rollout = summarize(samples, window.from, ended);
+            const whole = summarize(samples, started, ended);
+            console.log(`      ${describeLoad(`steady, ${mode}`, steady)}`);
+            console.log(`      ${describeLoad(`rollout, ${mode}`, rollout)}`);
+            console.log(`      ${describeLoad(`whole up, ${mode}`, whole)}`);
+            console.log(
+                `      p99 / steady, ${mode}: rollout ${(rollout.p99 / steady.p99).toFixed(2)}, ` +
+                    `whole up ${(whole.p99 / steady.p99).toFixed(2)}`,
+            );
+            const all = summarize(samples);
+            assert.strictEqual(all.failures, 0, `${mode}: ${JSON.stringify(all.errors)}`);
+        }
         const body = JSON.parse((await httpGet(clusterUrl())).body);
         assert.deepStrictEqual(body, { message: "Hello again!" });
+    });
+
+    it("rolls out under saturating load with no failed request, kept-alive or not", async () => {
+        const load = bothLoads();
+        await sleep(2000);
+        // A new pod template without a new image: the rollout alone, no build beside it.
+        await configPath("env.ROLLOUT_MARK", "saturated");
+        const { changed, seconds } = await up();
+        await readyPods(2);
+        await sleep(1000);
+        const kept = summarize(await load.kept.stop());
+        const fresh = summarize(await load.fresh.stop());
+        assert.deepStrictEqual(changed, { update: 1 }, "the Deployment alone");
+        console.log(`      pulumi up took ${seconds.toFixed(1)} s`);
+        console.log(`      ${describeLoad("saturating rollout, keep-alive", kept)}`);
+        console.log(`      ${describeLoad("saturating rollout, new connections", fresh)}`);
+        assert.strictEqual(fresh.failures, 0, JSON.stringify(fresh.errors));
+        assert.strictEqual(kept.failures, 0, JSON.stringify(kept.errors));
     });
 
     it("fails within awaitTimeoutSeconds when the new pods run out of memory, the old ones serving", async () => {
