@@ -8,10 +8,15 @@
 //   delayed rather than hidden by a client that waited (no coordinated omission).
 import { spawn } from "child_process";
 
-/** One request: when it started (epoch ms), how long it took (ms), and what went wrong, if anything. */
+/**
+ * One request: when it started (epoch ms; in the open loop, when it was due), how long it took
+ * (ms, from `at`), and what went wrong, if anything. In the open loop, `late` is how long after
+ * `at` the generator got to send it (ms): the generator's own share of `ms`.
+ */
 export interface Sample {
     at: number;
     ms: number;
+    late?: number;
     error?: string;
 }
 
@@ -55,9 +60,11 @@ function get(agent) {
     });
 }
 const going = (sent) => !stopped && Date.now() < deadline && sent < Number(maxRequests);
-function record(at, t0, error) {
-    const ms = performance.now() - t0;
-    samples.push(error === undefined ? { at, ms } : { at, ms, error });
+function record(at, t0, error, late) {
+    const sample = { at, ms: performance.now() - t0 };
+    if (late !== undefined) sample.late = late;
+    if (error !== undefined) sample.error = error;
+    samples.push(sample);
 }
 async function closedLoop() {
     const agent = keepAlive === "true" ? new http.Agent({ keepAlive: true, maxSockets: 1 }) : false;
@@ -68,7 +75,8 @@ async function closedLoop() {
     }
 }
 async function openLoop() {
-    const agent = keepAlive === "true" ? new http.Agent({ keepAlive: true, maxSockets: 8 }) : false;
+    // A pool large enough that requests held up by a stall do not then queue for a socket.
+    const agent = keepAlive === "true" ? new http.Agent({ keepAlive: true, maxSockets: 64 }) : false;
     const interval = 1000 / Number(rate);
     const t0 = performance.now();
     const epoch = Date.now();
@@ -77,7 +85,8 @@ async function openLoop() {
         const due = t0 + sent * interval;
         const wait = due - performance.now();
         if (wait > 0) await sleep(wait);
-        const request = get(agent).then((error) => record(epoch + (due - t0), due, error));
+        const late = performance.now() - due;
+        const request = get(agent).then((error) => record(epoch + (due - t0), due, error, late));
         inFlight.add(request);
         request.then(() => inFlight.delete(request));
     }
@@ -138,6 +147,8 @@ export interface LoadSummary {
     errors: Record<string, number>;
     p50: number;
     p99: number;
+    /** Open loop: p99 of how late the generator sent (ms), its own share of the latencies. */
+    lateP99?: number;
     max: number;
     /** The longest time (ms) between two successful answers: the downtime the clients saw. */
     longestGap: number;
@@ -147,11 +158,14 @@ export interface LoadSummary {
 export function summarize(samples: Sample[], from = -Infinity, to = Infinity): LoadSummary {
     const picked = samples.filter((s) => s.at >= from && s.at < to).sort((a, b) => a.at - b.at);
     const ok = picked.filter((s) => s.error === undefined);
-    const latencies = ok.map((s) => s.ms).sort((a, b) => a - b);
-    const quantile = (q: number) =>
-        latencies.length === 0
+    const quantile = (values: number[], q: number) =>
+        values.length === 0
             ? NaN
-            : latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+            : values[Math.min(values.length - 1, Math.floor(q * values.length))];
+    const latencies = ok.map((s) => s.ms).sort((a, b) => a - b);
+    const lateness = picked
+        .flatMap((s) => (s.late === undefined ? [] : [s.late]))
+        .sort((a, b) => a - b);
     const errors: Record<string, number> = {};
     for (const s of picked) if (s.error !== undefined) errors[s.error] = (errors[s.error] ?? 0) + 1;
     const completions = ok.map((s) => s.at + s.ms).sort((a, b) => a - b);
@@ -163,8 +177,9 @@ export function summarize(samples: Sample[], from = -Infinity, to = Infinity): L
         requests: picked.length,
         failures: picked.length - ok.length,
         errors,
-        p50: quantile(0.5),
-        p99: quantile(0.99),
+        p50: quantile(latencies, 0.5),
+        p99: quantile(latencies, 0.99),
+        lateP99: lateness.length > 0 ? quantile(lateness, 0.99) : undefined,
         max: latencies[latencies.length - 1] ?? NaN,
         longestGap,
     };
@@ -178,6 +193,7 @@ export function describeLoad(label: string, s: LoadSummary): string {
         .join(", ");
     return (
         `${label}: ${s.requests} requests, ${s.failures} failed${errors ? ` (${errors})` : ""}, ` +
-        `p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)}, longest gap ${ms(s.longestGap)}`
+        `p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)}, longest gap ${ms(s.longestGap)}` +
+        (s.lateP99 === undefined ? "" : `, sent late p99 ${ms(s.lateP99)}`)
     );
 }
