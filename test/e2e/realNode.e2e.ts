@@ -23,7 +23,7 @@ import {
     tearDown,
     testBed,
 } from "../../tools/testbed/harness";
-import { describeLoad, startLoad, summarize } from "./load";
+import { LoadOptions, describeLoad, startLoad, summarize } from "./load";
 import {
     dockerProvider,
     kubernetesProvider,
@@ -82,13 +82,15 @@ describe("real node, end to end", function () {
     const fixedRate = 150;
 
     /**
-     * Saturating load of two kinds of client at once on the ClusterIP: two that each keep one
-     * connection alive, two that open a connection per request.
+     * Two kinds of client at once on the ClusterIP, in one shape of load: one that keeps its
+     * connections alive, one that opens a connection per request.
      */
-    const bothLoads = () => ({
-        kept: startLoad(clusterUrl(), { concurrency: 2, maxSeconds: 900 }),
-        fresh: startLoad(clusterUrl(), { concurrency: 2, maxSeconds: 900, keepAlive: false }),
+    const bothLoads = (shape: LoadOptions) => ({
+        kept: startLoad(clusterUrl(), { ...shape, maxSeconds: 900 }),
+        fresh: startLoad(clusterUrl(), { ...shape, maxSeconds: 900, keepAlive: false }),
     });
+    /** Saturating: two clients of each kind, each sending as soon as it has its answer. */
+    const saturating: LoadOptions = { concurrency: 2 };
 
     /** Pulumi up; returns the changes and the time its Deployment step started and ended. */
     async function up() {
@@ -257,7 +259,7 @@ describe("real node, end to end", function () {
 
     it("replaces a deleted pod while the Service answers every request, kept-alive or not", async () => {
         const [pod] = pods();
-        const load = bothLoads();
+        const load = bothLoads(saturating);
         await sleep(2000);
         kubectl(bed, ["-n", namespace, "delete", "pod", pod.metadata.name, "--wait=false"]);
         const replaced = await readyPods(2);
@@ -279,10 +281,7 @@ describe("real node, end to end", function () {
         // requests/s at saturation here), so that the figures show what the rollout adds rather
         // than the queue of a saturated node. The steady state is 20 s of the same clients, once
         // their first second has passed.
-        const load = {
-            kept: startLoad(clusterUrl(), { rate: fixedRate, maxSeconds: 900 }),
-            fresh: startLoad(clusterUrl(), { rate: fixedRate, maxSeconds: 900, keepAlive: false }),
-        };
+        const load = bothLoads({ rate: fixedRate });
         const steadyFrom = Date.now() + 1000;
         await sleep(21_000);
         const started = Date.now();
@@ -298,11 +297,12 @@ describe("real node, end to end", function () {
         };
         assert.deepStrictEqual(changed, { update: 2 }, "the image and the Deployment");
         assert.ok(window.from >= started, "the up had a Deployment step");
+        const rolloutSeconds = (ended - window.from) / 1000;
 
         console.log(
             `      ${fixedRate} requests/s per kind of client; pulumi up ${seconds.toFixed(1)} s, its ` +
                 `Deployment step ${((window.to - window.from) / 1000).toFixed(1)} s, from that step ` +
-                `until the old pods exited ${((ended - window.from) / 1000).toFixed(1)} s`,
+                `until the old pods exited ${rolloutSeconds.toFixed(1)} s`,
         );
         const figures = Object.entries(samples).map(([mode, all]) => {
             const steady = summarize(all, steadyFrom, started);
@@ -315,14 +315,9 @@ describe("real node, end to end", function () {
                 `      p99 / steady, ${mode}: rollout ${(rollout.p99 / steady.p99).toFixed(2)}, ` +
                     `up and drain ${(upAndDrain.p99 / steady.p99).toFixed(2)}`,
             );
-            return {
-                mode,
-                all: summarize(all),
-                rollout,
-                rolloutSeconds: (ended - window.from) / 1000,
-            };
+            return { mode, all: summarize(all), rollout };
         });
-        for (const { mode, all, rollout, rolloutSeconds } of figures) {
+        for (const { mode, all, rollout } of figures) {
             assert.strictEqual(all.failures, 0, `${mode}: ${JSON.stringify(all.errors)}`);
             // The generator kept its rate through the rollout, or its figures mean little.
             assert.ok(
@@ -335,7 +330,7 @@ describe("real node, end to end", function () {
     });
 
     it("rolls out under saturating load with no failed request, kept-alive or not", async () => {
-        const load = bothLoads();
+        const load = bothLoads(saturating);
         await sleep(2000);
         // A new pod template without a new image: the rollout alone, no build beside it.
         await configPath("env.ROLLOUT_MARK", "saturated");
