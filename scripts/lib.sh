@@ -9,6 +9,11 @@
 CACHE_ROOT="${FLASKAPP_CACHE:-$HOME/.cache/flaskapp}"
 RUN_DIR="${RUN_DIR:-$CACHE_ROOT/run}"
 
+# The test bed's own registry (plain HTTP, htpasswd auth). Not localhost:5000: that is where
+# `npm run dev` starts the dev stack's registry, and the dev suite runs it as a newcomer would.
+TESTBED_REGISTRY_HOST=127.0.0.1
+TESTBED_REGISTRY_PORT=5001
+
 # ---- logging ----------------------------------------------------------------
 # Messages go to stderr as "[name] message", name being the script's; stdout stays for what a
 # script prints on purpose (`env`, `status`).

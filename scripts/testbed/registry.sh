@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Local OCI/Docker registry (Debian's docker-registry = distribution 2.x) on
-# 127.0.0.1:5000 with htpasswd (bcrypt) auth, run as a plain background
+# 127.0.0.1:5001 (TESTBED_REGISTRY_* in lib.sh) with htpasswd (bcrypt) auth, run as a plain background
 # process (no systemd).
 #
 # Usage: registry.sh [start|stop|restart|status|verify]
@@ -12,7 +12,7 @@
 #   stop    kill the registry started by this script, remove its temp storage
 #           and the credentials file.
 #   status  print pid, address and where the credentials are.
-#   verify  docker login via 127.0.0.1:5000 and localhost:5000, push a tiny
+#   verify  docker login via 127.0.0.1:5001 and localhost:5001, push a tiny
 #           image through both names, pull it back, logout (uses a throwaway
 #           DOCKER_CONFIG so ~/.docker/config.json is not touched).
 #
@@ -24,8 +24,8 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
 # ---- settings -------------------------------------------------------------
-REGISTRY_HOST="${REGISTRY_HOST:-127.0.0.1}"
-REGISTRY_PORT="${REGISTRY_PORT:-5000}"
+REGISTRY_HOST="${REGISTRY_HOST:-$TESTBED_REGISTRY_HOST}"
+REGISTRY_PORT="${REGISTRY_PORT:-$TESTBED_REGISTRY_PORT}"
 REGISTRY_APT_PACKAGES="${REGISTRY_APT_PACKAGES:-docker-registry apache2-utils curl}"
 REGISTRY_BIN="${REGISTRY_BIN:-docker-registry}"
 REGISTRY_ENV_FILE="${REGISTRY_ENV_FILE:-$RUN_DIR/registry.env}"

@@ -33,7 +33,10 @@ log "base image $base_image"
 # Only Debian's CA bundle: dependencies come from the wheelhouse, not from the network.
 BASE_EXTRA_CA=none BASE_IMAGE_REPO=${base_image%:*} BASE_IMAGE_TAG=${base_image#*:} "$here/base-image.sh" build
 
-log "registry on 127.0.0.1:5000 with fresh credentials"
+log "stand-ins for what npm run dev pulls from Docker Hub"
+"$here/dev-images.sh" "$base_image"
+
+log "registry on $TESTBED_REGISTRY_HOST:$TESTBED_REGISTRY_PORT with fresh credentials"
 "$here/registry.sh" restart
 
 log "wheelhouse for app/requirements.txt"

@@ -4,7 +4,7 @@
 # containerd instance (Debian's, beside Docker's: own config, root, state and socket), runc,
 # Debian's CNI plugins on a bridge this script creates, and a pause image compiled from the
 # module's build/pause/linux/pause.c (no image registry is reachable). Pods on it pull their
-# images from the test bed's registry (plain HTTP, 127.0.0.1:5000) with their image pull
+# images from the test bed's registry (plain HTTP, TESTBED_REGISTRY_* in lib.sh) with their image pull
 # Secret: the node itself holds no registry credentials.
 #
 # Everything stays on the host: the node's IP is the gateway of its pod bridge, the kubelet
@@ -287,10 +287,11 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
 EOF
 
   # The test bed's registry speaks plain HTTP; credentials come from each pod's pull Secret.
-  put "$ETC/certs.d/127.0.0.1:5000/hosts.toml" <<EOF
-server = "http://127.0.0.1:5000"
+  local registry=$TESTBED_REGISTRY_HOST:$TESTBED_REGISTRY_PORT
+  put "$ETC/certs.d/$registry/hosts.toml" <<EOF
+server = "http://$registry"
 
-[host."http://127.0.0.1:5000"]
+[host."http://$registry"]
   capabilities = ["pull", "resolve"]
 EOF
 
