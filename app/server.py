@@ -13,25 +13,43 @@ WEB_TIMEOUT           seconds a request may run before its worker is replaced; d
 WEB_GRACEFUL_TIMEOUT  seconds SIGTERM waits for in-flight requests; default WEB_TIMEOUT
 WEB_ACCESS_LOG        1 or true: one JSON line per request on stdout; default off
 WEB_APP               module:factory of the WSGI app; default flask_app:create_app
+WEB_RELOAD            1 or true: `python -m server reload` swaps in the app's code on disk (the
+                      dev stack's watch mode); default off
+WEB_HEALTH_PATH       route a reload calls on the new code before it serves; default /healthz
 WEB_ENV_DIR           folder whose files become environment variables, one a file (a mounted
                       Kubernetes Secret: secret values stay out of the pod spec); default none
 WEB_DRAIN_FILE        while this file exists, every response carries `Connection: close`;
                       default /tmp/server-draining. The server removes it at start.
+WEB_RUN_DIR           folder where `python -m server reload` and the workers exchange the
+                      reload's request and outcome; default /tmp
 
 `python -m server drain SECONDS` creates that file, then sleeps: the Kubernetes preStop hook.
 Keep-alive clients then leave the pod after a complete response, so that none holds a
 connection when SIGTERM makes the server close them.
+
+`python -m server reload`, with WEB_RELOAD on, reloads the app's code in every worker without
+dropping a request, in two phases. Each worker imports the app's own modules (those in the
+folder of WEB_APP's module; not server.py, not installed packages) afresh beside the running
+ones, builds the app and calls WEB_HEALTH_PATH on it. Only when every worker has done so does
+each swap the new app in; requests in flight finish on the old one. If any worker fails (a
+syntax error, an import that raises, a health route that does not answer 2xx or 3xx), every
+worker drops what it prepared and the running code serves on. No process starts or stops, so no
+connection is refused or cut. The command prints the outcome and exits 0 when the new code
+serves, 1 when the running code serves on. A worker that granian starts later (after a crash or
+a timeout) loads the code on disk, as at start.
 """
 
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import logging
 import os
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from json.encoder import encode_basestring as _quote
@@ -43,6 +61,9 @@ FALSE_WORDS = ("0", "false", "no", "off", "")
 # How often a worker looks for the drain file: a stat of a tmpfs file ten times a second costs
 # nothing measurable, and a request never pays for it.
 DRAIN_POLL_SECONDS = 0.1
+# How often a worker looks for a reload request when WEB_RELOAD is on: the dev stack's watch mode
+# waits on it twice (prepare, then swap).
+RELOAD_POLL_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -55,7 +76,10 @@ class Settings:
     graceful_timeout: int
     access_log: bool
     app: str
+    reload: bool
+    health_path: str
     drain_file: str
+    run_dir: str
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -89,6 +113,13 @@ def _factory_name(env: Mapping[str, str]) -> str:
     return value
 
 
+def _health_path(env: Mapping[str, str]) -> str:
+    value = env.get("WEB_HEALTH_PATH", "").strip() or "/healthz"
+    if not value.startswith("/") or any(c in value for c in "?# "):
+        raise SystemExit(f"WEB_HEALTH_PATH must be a path starting with /; got {value!r}")
+    return value
+
+
 def settings_from_env(env: Mapping[str, str]) -> Settings:
     """Reads and checks every setting; a bad value stops the server with a message naming it."""
     timeout = _int(env, "WEB_TIMEOUT", 30, 1, 3600)
@@ -102,7 +133,10 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         graceful_timeout=_int(env, "WEB_GRACEFUL_TIMEOUT", min(timeout, 1800), 1, 1800),
         access_log=_bool(env, "WEB_ACCESS_LOG"),
         app=_factory_name(env),
+        reload=_bool(env, "WEB_RELOAD"),
+        health_path=_health_path(env),
         drain_file=env.get("WEB_DRAIN_FILE", "").strip() or "/tmp/server-draining",
+        run_dir=env.get("WEB_RUN_DIR", "").strip() or "/tmp",
     )
 
 
@@ -297,6 +331,193 @@ def load_env_dir(env: MutableMapping[str, str]) -> None:
             env[entry.name] = file.read()
 
 
+def _status_of(app: Callable, path: str) -> str:
+    """The status line the WSGI `app` answers a GET of `path` with, called in-process."""
+    seen = []
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "wsgi.version": (1, 0),
+    }
+    body = app(environ, lambda status, headers, exc_info=None: seen.append(status))
+    try:
+        for _ in body:
+            pass
+    finally:
+        getattr(body, "close", lambda: None)()
+    return seen[0]
+
+
+class CodeReloader:
+    """One worker's side of `python -m server reload`: prepares the app from the code on disk,
+    then swaps it into `duties` or drops it, as the request file says.
+
+    The request file holds {"id": N, "phase": "prepare" | "swap" | "drop"}; the worker answers
+    each phase of request N in a file of its own, `server-reload.N.PID.<phase>`.
+    """
+
+    def __init__(self, duties: Duties, settings: Settings) -> None:
+        self.duties = duties
+        self.settings = settings
+        self.module, self.factory = settings.app.split(":")
+        top = sys.modules[self.module.split(".")[0]]
+        # The folder that holds the app's top-level module or package: its modules are the app's.
+        location = os.path.dirname(top.__file__)
+        if os.path.basename(top.__file__) == "__init__.py":
+            location = os.path.dirname(location)
+        self.root = os.path.join(os.path.realpath(location), "")
+        self.prepared: tuple[int, Callable, dict] | None = None
+        # The last request this worker prepared and the last it finished; one started after a
+        # request leaves that request to the workers that saw it begin.
+        self.started = self.finished = _read_request(settings)["id"]
+
+    def _own(self, module) -> bool:
+        path = getattr(module, "__file__", None) or ""
+        name = getattr(module, "__name__", "")
+        return (
+            name not in ("server", "__main__")
+            and os.path.realpath(path).startswith(self.root)
+        )
+
+    def prepare(self, number: int) -> None:
+        """Imports the app's modules afresh and builds the app; the running ones stay in place
+        until `swap`, and come back into sys.modules if anything fails."""
+        running = {name: m for name, m in list(sys.modules.items()) if self._own(m)}
+        for name in running:
+            del sys.modules[name]
+        importlib.invalidate_caches()
+        try:
+            app = getattr(importlib.import_module(self.module), self.factory)()
+            status = _status_of(app, self.settings.health_path)
+            if not status.startswith(("2", "3")):
+                raise RuntimeError(f"GET {self.settings.health_path} answered {status}")
+        except BaseException:
+            self._restore(running)
+            self._answer(number, "prepare", {"ok": False, "traceback": traceback.format_exc()})
+            return
+        fresh = {name: m for name, m in list(sys.modules.items()) if self._own(m)}
+        # Until the swap, the running modules are the ones an import elsewhere finds.
+        self._restore(running)
+        self.prepared = (number, app, fresh)
+        self._answer(number, "prepare", {"ok": True})
+
+    def _restore(self, modules: dict) -> None:
+        for name in [n for n, m in list(sys.modules.items()) if self._own(m)]:
+            del sys.modules[name]
+        sys.modules.update(modules)
+
+    def finish(self, number: int, phase: str) -> None:
+        self.finished = number
+        if self.prepared is not None and self.prepared[0] == number:
+            _, app, fresh = self.prepared
+            if phase == "swap":
+                self._restore(fresh)
+                self.duties.app = app
+        self.prepared = None
+        self._answer(number, phase, {"ok": True})
+
+    def _answer(self, number: int, phase: str, outcome: dict) -> None:
+        _write_json(_answer_file(self.settings, number, os.getpid(), phase), outcome)
+
+    def start(self, tick: float = RELOAD_POLL_SECONDS) -> threading.Thread:
+        def watch() -> None:
+            while True:
+                time.sleep(tick)
+                request = _read_request(self.settings)
+                number, phase = request["id"], request.get("phase")
+                if phase == "prepare" and number > self.started:
+                    self.started = number
+                    self.prepare(number)
+                elif phase in ("swap", "drop") and self.started == number > self.finished:
+                    self.finish(number, phase)
+
+        thread = threading.Thread(target=watch, name="code-reload", daemon=True)
+        thread.start()
+        return thread
+
+
+def _request_file(settings: Settings) -> str:
+    return os.path.join(settings.run_dir, "server-reload.json")
+
+
+def _answer_file(settings: Settings, number: int, pid: int, phase: str) -> str:
+    return os.path.join(settings.run_dir, f"server-reload.{number}.{pid}.{phase}")
+
+
+def _write_json(path: str, value: dict) -> None:
+    """Writes `path` in one rename: a reader never sees half of it."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as file:
+        json.dump(value, file)
+    os.replace(tmp, path)
+
+
+def _read_request(settings: Settings) -> dict:
+    try:
+        with open(_request_file(settings), encoding="utf-8") as file:
+            return json.load(file)
+    except (FileNotFoundError, ValueError):
+        return {"id": 0}
+
+
+def _answers(settings: Settings, number: int, phase: str) -> dict[int, dict]:
+    prefix, suffix = f"server-reload.{number}.", f".{phase}"
+    found = {}
+    for name in os.listdir(settings.run_dir):
+        if name.startswith(prefix) and name.endswith(suffix):
+            with open(os.path.join(settings.run_dir, name), encoding="utf-8") as file:
+                found[int(name[len(prefix) : -len(suffix)])] = json.load(file)
+    return found
+
+
+def request_reload(settings: Settings) -> int:
+    """`python -m server reload`: asks every worker to prepare the code on disk, then to swap it
+    in if all could, or to drop it if one could not. Returns the exit status."""
+    if not settings.reload:
+        raise SystemExit("WEB_RELOAD is off: this server does not reload its code")
+    started = time.monotonic()
+    number = _read_request(settings)["id"] + 1
+    deadline = started + min(settings.timeout, 30)
+
+    def phase(name: str) -> dict[int, dict]:
+        _write_json(_request_file(settings), {"id": number, "phase": name})
+        while len(found := _answers(settings, number, name)) < settings.workers:
+            if time.monotonic() > deadline:
+                raise SystemExit(
+                    f"reload failed: {len(found)} of {settings.workers} workers answered "
+                    f"the {name} phase in time; the running code serves on"
+                )
+            time.sleep(0.005)
+        return found
+
+    try:
+        failed = [a for a in phase("prepare").values() if not a["ok"]]
+        phase("drop" if failed else "swap")
+    finally:
+        for name in os.listdir(settings.run_dir):
+            if name.startswith(f"server-reload.{number}."):
+                os.remove(os.path.join(settings.run_dir, name))
+    if failed:
+        reason = failed[0]["traceback"].strip()
+        print(f"reload failed; the running code serves on: {reason.splitlines()[-1]}", file=sys.stderr)
+        print(reason, file=sys.stderr)
+        return 1
+    print(f"reloaded in {time.monotonic() - started:.2f} s")
+    return 0
+
+
 def worker_app() -> Callable:
     """The WSGI app one worker serves; granian calls it in each worker process."""
     settings = settings_from_env(os.environ)
@@ -305,6 +526,8 @@ def worker_app() -> Callable:
     duties = Duties(create_app(), settings.timeout, settings.access_log)
     duties.start_watchdog()
     duties.start_drain_watch(settings.drain_file)
+    if settings.reload:
+        CodeReloader(duties, settings).start()
     return duties
 
 
@@ -356,14 +579,17 @@ def main(argv: list[str]) -> None:
             raise SystemExit(f"usage: python -m server drain SECONDS; got {' '.join(argv)!r}")
         drain(settings, int(argv[1]))
         return
+    if argv == ["reload"]:
+        raise SystemExit(request_reload(settings))
     if argv:
-        raise SystemExit(f"usage: python -m server [drain SECONDS]; got {' '.join(argv)!r}")
+        raise SystemExit(f"usage: python -m server [drain SECONDS | reload]; got {' '.join(argv)!r}")
     # A container restarted in the same pod keeps its /tmp emptyDir, and with it the mark that
     # the preStop hook of the previous container's kill left there.
-    try:
-        os.remove(settings.drain_file)
-    except FileNotFoundError:
-        pass
+    for leftover in [settings.drain_file, _request_file(settings)]:
+        try:
+            os.remove(leftover)
+        except FileNotFoundError:
+            pass
     from granian.constants import Interfaces
     from granian.server import Server
 

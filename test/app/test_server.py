@@ -36,7 +36,10 @@ def test_settings_defaults_match_the_image():
         graceful_timeout=30,
         access_log=False,
         app="flask_app:create_app",
+        reload=False,
+        health_path="/healthz",
         drain_file="/tmp/server-draining",
+        run_dir="/tmp",
     )
     words = (APP_DIR / "Dockerfile").read_text().split()
     env = dict(w.split("=", 1) for w in words if w.startswith(("PORT=", "WEB_")) and "=" in w)
@@ -79,11 +82,14 @@ def test_settings_come_from_the_environment():
             "WEB_GRACEFUL_TIMEOUT": "20",
             "WEB_ACCESS_LOG": "true",
             "WEB_APP": "slow_app:create",
+            "WEB_RELOAD": "1",
+            "WEB_HEALTH_PATH": "/ready",
             "WEB_DRAIN_FILE": "/run/drain",
+            "WEB_RUN_DIR": "/run/web",
         }
     )
     assert settings == server.Settings(
-        "127.0.0.1", 9000, 4, 1, 60, 20, True, "slow_app:create", "/run/drain"
+        "127.0.0.1", 9000, 4, 1, 60, 20, True, "slow_app:create", True, "/ready", "/run/drain", "/run/web"
     )
 
 
@@ -108,6 +114,7 @@ def test_graceful_timeout_follows_the_request_timeout():
         ),
         ({"WEB_ACCESS_LOG": "maybe"}, "WEB_ACCESS_LOG must be one of 1, true, yes, on, 0, false"),
         ({"WEB_APP": "flask_app"}, "WEB_APP must be module:factory; got 'flask_app'"),
+        ({"WEB_HEALTH_PATH": "healthz"}, "WEB_HEALTH_PATH must be a path starting with /"),
     ],
 )
 def test_settings_reject_bad_values(env, message):
@@ -233,8 +240,9 @@ class Server:
             "WEB_HOST": "127.0.0.1",
             "PORT": str(self.port),
             "WEB_CONCURRENCY": "1",
-            # Each server its own mark, never the machine's /tmp.
+            # Each server its own mark and files, never the machine's /tmp.
             "WEB_DRAIN_FILE": str(tmp_path / "draining"),
+            "WEB_RUN_DIR": str(tmp_path),
             **({"WEB_APP": app} if app else {}),
             **env,
         }
@@ -266,6 +274,17 @@ class Server:
 
     def log(self):
         return self.out.read_text(), self.err.read_text()
+
+    def reload(self):
+        """`python -m server reload`, as the watch mode runs it in the container."""
+        return subprocess.run(
+            [sys.executable, "-m", "server", "reload"],
+            cwd=APP_DIR,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     def drain(self, seconds=0):
         """Runs the preStop hook's command, as the kubelet would, in the server's environment."""
@@ -583,7 +602,138 @@ def test_a_restarted_server_clears_a_mark_left_by_the_previous_one(tmp_path, sta
     kept.close()
 
 
-@pytest.mark.parametrize("args", [["drain"], ["drain", "soon"], ["serve"]])
+# --- reload: the code on disk swapped in, or the running code kept -------------------------------
+
+RELOADABLE = """
+import os
+
+VERSION = {version!r}
+
+
+def create():
+    def app(environ, start_response):
+        if environ["PATH_INFO"] == "/healthz" and VERSION == "unhealthy":
+            start_response("503 Service Unavailable", [("Content-Length", "0")])
+            return [b""]
+        body = f"{{VERSION}} {{os.getpid()}}".encode()
+        start_response("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+"""
+
+
+@pytest.fixture
+def reloadable(tmp_path, start):
+    """A server of a module in a folder of its own, and a function that rewrites the module."""
+    code = tmp_path / "code"
+    code.mkdir()
+    module = code / "reloadable.py"
+
+    def write(version=None, text=None):
+        module.write_text(text if text is not None else RELOADABLE.format(version=version))
+
+    write("v1")
+    s = start(
+        app="reloadable:create",
+        PYTHONPATH=f"{code}{os.pathsep}{TEST_DIR}",
+        WEB_CONCURRENCY="2",
+        WEB_RELOAD="1",
+    )
+    # Both workers serving, so that none is still importing the module when a test rewrites it.
+    deadline = time.monotonic() + 20
+    while len({answers(s)[1] for _ in range(10)}) < 2:
+        assert time.monotonic() < deadline, "the second worker did not serve in 20 s"
+    return s, write
+
+
+def worker_pids(s):
+    """The PIDs of the server's worker processes, from the kernel's list of its children."""
+    pid = s.process.pid
+    return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+
+def answers(s, connection=None):
+    """(version, pid) of one answer, on a new connection or on `connection`."""
+    if connection is None:
+        body = s.get("/")[1]
+    else:
+        status, _, body = connection.get("/")
+        assert status == 200
+    version, pid = body.split()
+    return version, int(pid)
+
+
+def test_a_reload_serves_the_new_code_in_every_worker_without_a_failed_request(reloadable):
+    s, write = reloadable
+    before = worker_pids(s)
+    stop = threading.Event()
+    seen = {"new": [], "kept": [], "errors": []}
+
+    def load(kind):
+        connection = KeptConnection(s.port) if kind == "kept" else None
+        while not stop.is_set():
+            try:
+                seen[kind].append(answers(s, connection)[0])
+            except (OSError, ConnectionError) as error:
+                seen["errors"].append(repr(error))
+
+    threads = [threading.Thread(target=load, args=(k,), daemon=True) for k in ("new", "kept")]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    write("v2")
+    result = s.reload()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("reloaded in ")
+    time.sleep(0.5)
+    stop.set()
+    for thread in threads:
+        thread.join(10)
+    assert seen["errors"] == []
+    for kind in ("new", "kept"):
+        assert seen[kind][0] == "v1" and seen[kind][-1] == "v2", kind
+    assert {answers(s)[0] for _ in range(20)} == {"v2"}
+    # The same processes serve the new code: none was started or stopped.
+    assert worker_pids(s) == before
+    assert s.process.poll() is None
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("def create(:\n", "SyntaxError"),
+        ("import no_such_module\n", "ModuleNotFoundError: No module named 'no_such_module'"),
+        (RELOADABLE.format(version="unhealthy"), "GET /healthz answered 503 Service Unavailable"),
+    ],
+    ids=["syntax error", "import error", "unhealthy"],
+)
+def test_a_reload_that_cannot_serve_leaves_the_running_code_serving(reloadable, text, reason):
+    s, write = reloadable
+    before = worker_pids(s)
+    write(text=text)
+    result = s.reload()
+    assert result.returncode == 1
+    assert "reload failed; the running code serves on:" in result.stderr, s.log()[1]
+    assert reason in result.stderr
+    assert worker_pids(s) == before
+    served = {answers(s) for _ in range(20)}
+    assert {version for version, _ in served} == {"v1"} and {pid for _, pid in served} <= before
+    # The server goes on: the next good change reloads.
+    write("v3")
+    assert s.reload().returncode == 0
+    assert answers(s)[0] == "v3"
+    assert s.process.poll() is None
+
+
+def test_a_reload_is_refused_unless_the_server_was_started_for_it(start):
+    s = start()
+    result = s.reload()
+    assert result.returncode == 1
+    assert result.stderr.startswith("WEB_RELOAD is off: this server does not reload its code")
+
+
+@pytest.mark.parametrize("args", [["drain"], ["drain", "soon"], ["serve"], ["reload", "now"]])
 def test_the_command_line_takes_only_drain_seconds(args):
     result = subprocess.run(
         [sys.executable, "-m", "server", *args],
