@@ -102,6 +102,12 @@ export interface DockerTargetArgs {
     readonly restartPolicy?: RestartPolicy;
     /** Seconds `pulumi up` waits for the container to become healthy. Default `60`. */
     readonly healthyTimeoutSeconds?: number;
+    /**
+     * Mount the app folder read-only over the image's `/app` and turn on the server's in-place
+     * reload, for the dev stack's watch mode (`npm run dev -- --watch`). Default `false`: the
+     * container runs exactly the pushed image.
+     */
+    readonly liveUpdate?: boolean;
 }
 
 /** Settings of the `"kubernetes"` target. Ignored when `target` is `"docker"`. */

@@ -1,5 +1,6 @@
 // The docker target: the container on the local Docker Engine, on a network of its own, with the
 // port published on one host address.
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 
@@ -45,16 +46,38 @@ function dockerUrl(hostAddress: string, hostPort: number): string {
     return httpUrl(host, hostPort);
 }
 
-/** A healthcheck command that needs only the Python of the image, not a file of the app. */
+/**
+ * A healthcheck command that needs only the Python of the image, not a file of the app: one
+ * HTTP/1.0 GET on a raw socket, healthy on a 2xx or 3xx status. `-I -S` skips the site packages
+ * and the environment, so each probe costs an interpreter start and nothing more.
+ */
 function healthcheckCommand(port: number, healthPath: string): string[] {
-    const url = `http://127.0.0.1:${port}${healthPath}`;
+    const request = JSON.stringify(`GET ${healthPath} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n`);
     return [
         "CMD",
         "python3",
+        "-I",
+        "-S",
         "-c",
-        `import urllib.request; urllib.request.urlopen(${JSON.stringify(url)}, timeout=2)`,
+        `import socket; s = socket.create_connection(("127.0.0.1", ${port}), 2); ` +
+            `s.sendall(${request}.encode()); ` +
+            `raise SystemExit(s.recv(12)[9:10] not in (b"2", b"3"))`,
     ];
 }
+
+/**
+ * When Docker probes the container. Engines from 25 on probe every `startInterval` until the
+ * first success, then every `interval`; older ones (Debian's 20.10) know no `startInterval` and
+ * probe every `interval` from the start, so `interval` is also how long `pulumi up` waits at
+ * least for a new container. BENCHMARKS.md ("The inner loop") has what each probe costs.
+ */
+const healthcheckTiming = {
+    interval: "2s",
+    startInterval: "250ms",
+    timeout: "3s",
+    startPeriod: "60s",
+    retries: 3,
+};
 
 /** Inputs of the `docker.Container` that runs `spec`, on `network`. */
 export function containerArgs(
@@ -66,7 +89,7 @@ export function containerArgs(
     const memory = dockerMemoryMiB(spec.limits.memory);
     return {
         image: spec.image,
-        envs: containerEnvs(spec),
+        envs: containerEnvs(spec, target.liveUpdate),
         networkMode: network,
         ports: [
             {
@@ -92,11 +115,9 @@ export function containerArgs(
         logOpts: logRotation,
         healthcheck: {
             tests: healthcheckCommand(spec.port, spec.healthPath),
-            interval: "10s",
-            timeout: "3s",
-            startPeriod: "10s",
-            retries: 3,
+            ...healthcheckTiming,
         },
+        ...(target.liveUpdate && liveUpdateMount(settings.appPath)),
         // `docker stop` (and a daemon restart) gives the server time to drain its requests.
         stopTimeout: spec.stopTimeoutSeconds,
         // Without it the provider removes the container with force, a SIGKILL that cuts off the
@@ -109,9 +130,23 @@ export function containerArgs(
     };
 }
 
-/** `KEY=value` lines in the spec's order; secret as a whole when any value is secret. */
-function containerEnvs(spec: ContainerSpec): pulumi.Output<string[]> {
-    return pulumi.all(spec.env.map(({ name, value }) => pulumi.interpolate`${name}=${value}`));
+/**
+ * The app folder, read-only over the image's `/app`: the server's in-place reload (`python -m
+ * server reload`, app/server.py) finds saved code there without a new image.
+ */
+function liveUpdateMount(appPath: string): Pick<docker.ContainerArgs, "mounts"> {
+    return {
+        mounts: [{ type: "bind", source: path.resolve(appPath), target: "/app", readOnly: true }],
+    };
+}
+
+/**
+ * `KEY=value` lines in the spec's order, with the server's reload switched on for live update;
+ * secret as a whole when any value is secret.
+ */
+function containerEnvs(spec: ContainerSpec, liveUpdate: boolean): pulumi.Output<string[]> {
+    const env = liveUpdate ? [...spec.env, { name: "WEB_RELOAD", value: "1" }] : spec.env;
+    return pulumi.all(env.map(({ name, value }) => pulumi.interpolate`${name}=${value}`));
 }
 
 /** Registers the network and the container under `parent`. */

@@ -298,6 +298,16 @@ export const settingsTable = [
         target: docker,
     },
     {
+        key: "liveUpdate",
+        path: "docker.liveUpdate",
+        type: "boolean",
+        default: false,
+        description:
+            "Mount the app folder read-only over the image's /app so that `npm run dev -- --watch` reloads saved code in place; off means the container runs exactly the pushed image. Docker only.",
+        check: checks.boolean,
+        target: docker,
+    },
+    {
         key: "namespace",
         path: "kubernetes.namespace",
         type: "string",
@@ -442,6 +452,7 @@ export interface FlaskAppSettings {
         readonly hostPort: number;
         readonly restartPolicy: string;
         readonly healthyTimeoutSeconds: number;
+        readonly liveUpdate: boolean;
     };
     readonly kubernetes: {
         readonly namespace: string;
@@ -463,6 +474,7 @@ export const runtimeEnvSettings = {
     PORT: "containerPort",
     WEB_CONCURRENCY: "workers",
     WEB_TIMEOUT: "requestTimeoutSeconds",
+    WEB_HEALTH_PATH: "healthPath",
 } as const satisfies Record<string, SettingPath>;
 
 /** Raised before any resource is created when a setting is invalid; lists every bad setting. */
@@ -646,6 +658,7 @@ export function resolveSettings(name: string, args: FlaskAppArgs): FlaskAppSetti
             hostPort: value("docker.hostPort"),
             restartPolicy: value("docker.restartPolicy"),
             healthyTimeoutSeconds: value("docker.healthyTimeoutSeconds"),
+            liveUpdate: value("docker.liveUpdate"),
         },
         kubernetes: {
             namespace: value("kubernetes.namespace"),

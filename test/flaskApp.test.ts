@@ -1,6 +1,7 @@
 import { children, isSecretInput, one, promiseOf, reset, reveal, registered } from "./mocks";
 
 import * as assert from "assert";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 
@@ -187,16 +188,40 @@ describe("FlaskApp", () => {
                 tests: [
                     "CMD",
                     "python3",
+                    "-I",
+                    "-S",
                     "-c",
-                    'import urllib.request; urllib.request.urlopen("http://127.0.0.1:8000/ready", timeout=2)',
+                    'import socket; s = socket.create_connection(("127.0.0.1", 8000), 2); ' +
+                        's.sendall("GET /ready HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n".encode()); ' +
+                        'raise SystemExit(s.recv(12)[9:10] not in (b"2", b"3"))',
                 ],
-                interval: "10s",
+                interval: "2s",
+                startInterval: "250ms",
                 timeout: "3s",
-                startPeriod: "10s",
+                startPeriod: "60s",
                 retries: 3,
             });
             assert.strictEqual(container.wait, true);
             assert.strictEqual(container.waitTimeout, 90);
+        });
+
+        it("runs exactly the image unless live update is on", async () => {
+            await deploy(base);
+            const container = one(CONTAINER).inputs;
+            assert.strictEqual(container.mounts, undefined);
+            assert.ok(!container.envs.some((line: string) => line.startsWith("WEB_RELOAD=")));
+        });
+
+        it("with live update, mounts the app folder read-only over /app and turns reload on", async () => {
+            await deploy({ ...base, appPath: "app", docker: { liveUpdate: true } });
+            const container = one(CONTAINER).inputs;
+            assert.deepStrictEqual(container.mounts, [
+                { type: "bind", source: path.resolve("app"), target: "/app", readOnly: true },
+            ]);
+            assert.ok(container.envs.includes("WEB_RELOAD=1"));
+            // Everything else is as hardened as without it.
+            assert.strictEqual(container.readOnly, true);
+            assert.strictEqual(container.user, "10001:10001");
         });
 
         it("restarts unless stopped and carries the standard labels", async () => {
@@ -218,6 +243,7 @@ describe("FlaskApp", () => {
                 "GREETING=hi",
                 "PORT=8000",
                 "WEB_CONCURRENCY=4",
+                "WEB_HEALTH_PATH=/healthz",
                 "WEB_TIMEOUT=30",
             ]);
         });
@@ -231,6 +257,7 @@ describe("FlaskApp", () => {
                 "GREETING=hi",
                 "PORT=8000",
                 "WEB_CONCURRENCY=2",
+                "WEB_HEALTH_PATH=/healthz",
                 "WEB_TIMEOUT=30",
             ]);
         });
@@ -470,6 +497,7 @@ describe("FlaskApp", () => {
                 { name: "GREETING", value: "hi" },
                 { name: "PORT", value: "8000" },
                 { name: "WEB_CONCURRENCY", value: "2" },
+                { name: "WEB_HEALTH_PATH", value: "/healthz" },
                 { name: "WEB_TIMEOUT", value: "30" },
                 { name: "WEB_ENV_DIR", value: "/run/secrets/env" },
             ]);

@@ -173,6 +173,10 @@ const rejected: [FlaskAppArgs, string][] = [
         "`docker.healthyTimeoutSeconds` must be an integer of at least 1; got 0",
     ],
     [
+        { ...base, docker: { liveUpdate: "on" as never } },
+        '`docker.liveUpdate` must be true or false; got "on"',
+    ],
+    [
         k8s({ namespace: "My_Apps" }),
         '`kubernetes.namespace` must be a DNS label (lowercase letters, digits and "-", at most 63); got "My_Apps"',
     ],

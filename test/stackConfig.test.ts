@@ -114,6 +114,7 @@ describe("stack config", () => {
             hostPort: ["9090", 9090],
             restartPolicy: ["always", "always"],
             healthyTimeoutSeconds: ["90", 90],
+            liveUpdate: ["true", true],
             namespace: ["shop", "shop"],
             createNamespace: ["true", true],
             replicas: ["3", 3],
@@ -195,6 +196,7 @@ describe("stack config", () => {
             hostPort: 8080,
             restartPolicy: "unless-stopped",
             healthyTimeoutSeconds: 60,
+            liveUpdate: true,
         });
     });
 
