@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The dev stack from scratch: `scripts/dev.sh up` installs dependencies, makes sure a registry
 # answers on localhost:5000 (starting one in Docker if none does), and runs `pulumi up` on the
-# dev stack with a local file backend. `scripts/dev.sh destroy` removes the stack's resources
-# and the registry container it started. Extra arguments go to pulumi.
+# dev stack with a local file backend; with `--watch` it then follows app/ (tools/devWatch.ts).
+# `scripts/dev.sh destroy` removes the stack's resources and the registry container it started.
+# Other arguments go to pulumi.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib.sh
@@ -31,14 +32,17 @@ if [ -z "${PULUMI_CONFIG_PASSPHRASE+set}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_
 fi
 export PULUMI_SKIP_UPDATE_CHECK=true
 
-registry_answers() {
-  local code
-  code=$(curl -s -o /dev/null -w '%{http_code}' http://localhost:5000/v2/ || true)
-  [ "$code" = 200 ] || [ "$code" = 401 ]
-}
+registry_status() { curl -s -o /dev/null -w '%{http_code}' http://localhost:5000/v2/ || true; }
+registry_answers() { case "$(registry_status)" in 200 | 401) return 0 ;; esac; return 1; }
+ours_running() { [ "$(docker inspect -f '{{.State.Running}}' "$registry_container" 2>/dev/null)" = true ]; }
 
 case "$action" in
   up)
+    watch=false
+    pulumi_args=()
+    for arg in "$@"; do
+      if [ "$arg" = --watch ]; then watch=true; else pulumi_args+=("$arg"); fi
+    done
     [ -d node_modules ] || npm ci --no-audit --no-fund
     if ! registry_answers; then
       log "no registry on localhost:5000; starting $registry_image as $registry_container"
@@ -49,7 +53,15 @@ case "$action" in
       registry_answers || die "the registry did not answer on localhost:5000"
     fi
     pulumi stack select dev 2>/dev/null || pulumi stack init dev
-    pulumi up --stack dev --yes "$@"
+    # A registry that asks for credentials and is not ours would refuse the push, minutes in.
+    if [ "$(registry_status)" = 401 ] && ! ours_running \
+      && [ -z "$(pulumi config get registryUsername --stack dev 2>/dev/null)" ]; then
+      die "the registry on localhost:5000 asks for credentials, and it is not the one this script starts ($registry_container). Either give the dev stack its credentials (pulumi config set registryUsername NAME, then pulumi config set --secret registryPassword), or stop what listens on localhost:5000 so that npm run dev starts its own"
+    fi
+    pulumi up --stack dev --yes "${pulumi_args[@]}"
+    if $watch; then
+      exec npx ts-node --transpile-only tools/devWatch.ts app
+    fi
     ;;
   destroy)
     pulumi destroy --stack dev --yes "$@"
