@@ -122,6 +122,7 @@ const projectEntries = [
     "index.ts",
     "package.json",
     "tsconfig.json",
+    "tsconfig.pulumi.json",
     "components",
     "app",
     "tools",
