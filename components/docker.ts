@@ -66,18 +66,15 @@ function healthcheckCommand(port: number, healthPath: string): string[] {
 }
 
 /**
- * When Docker probes the container. Engines from 25 on probe every `startInterval` until the
- * first success, then every `interval`; older ones (Debian's 20.10) know no `startInterval` and
- * probe every `interval` from the start, so `interval` is also how long `pulumi up` waits at
- * least for a new container. BENCHMARKS.md ("The inner loop") has what each probe costs.
+ * When Docker probes the container: the first probe runs one `interval` after the start, and
+ * `pulumi up` waits for it, so `interval` is the least an `up` that replaces the container
+ * takes. Engines from 25 on could probe faster until healthy (`startInterval`), but the Docker
+ * client refuses to create a container with it on an older engine (API below 1.44, such as
+ * Debian 12's 20.10), so it is not set. BENCHMARKS.md ("The inner loop") has what a probe costs.
+ * Durations are written as the provider reads them back ("30s", not "1m0s"), or every `up`
+ * shows a change.
  */
-const healthcheckTiming = {
-    interval: "2s",
-    startInterval: "250ms",
-    timeout: "3s",
-    startPeriod: "60s",
-    retries: 3,
-};
+const healthcheckTiming = { interval: "2s", timeout: "3s", startPeriod: "30s", retries: 3 };
 
 /** Inputs of the `docker.Container` that runs `spec`, on `network`. */
 export function containerArgs(

@@ -196,9 +196,8 @@ describe("FlaskApp", () => {
                         'raise SystemExit(s.recv(12)[9:10] not in (b"2", b"3"))',
                 ],
                 interval: "2s",
-                startInterval: "250ms",
                 timeout: "3s",
-                startPeriod: "60s",
+                startPeriod: "30s",
                 retries: 3,
             });
             assert.strictEqual(container.wait, true);
