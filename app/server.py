@@ -41,6 +41,7 @@ a timeout) loads the code on disk, as at start.
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import io
 import json
@@ -364,8 +365,11 @@ class CodeReloader:
     """One worker's side of `python -m server reload`: prepares the app from the code on disk,
     then swaps it into `duties` or drops it, as the request file says.
 
-    The request file holds {"id": N, "phase": "prepare" | "swap" | "drop"}; the worker answers
-    each phase of request N in a file of its own, `server-reload.N.PID.<phase>`.
+    The request file holds {"id": N, "phase": "prepare" | "swap" | "drop"}, N growing with every
+    request; the worker answers each phase of request N in a file of its own,
+    `server-reload.N.PID.<phase>`. It registers itself (`server-worker.PID`), so that the command
+    knows which workers to wait for; one that starts during a request is not waited for (it has
+    loaded the code on disk already).
     """
 
     def __init__(self, duties: Duties, settings: Settings) -> None:
@@ -382,6 +386,7 @@ class CodeReloader:
         # The last request this worker prepared and the last it finished; one started after a
         # request leaves that request to the workers that saw it begin.
         self.started = self.finished = _read_request(settings)["id"]
+        open(_worker_file(settings, os.getpid()), "w").close()
 
     def _own(self, module) -> bool:
         path = getattr(module, "__file__", None) or ""
@@ -431,17 +436,31 @@ class CodeReloader:
     def _answer(self, number: int, phase: str, outcome: dict) -> None:
         _write_json(_answer_file(self.settings, number, os.getpid(), phase), outcome)
 
+    def step(self) -> None:
+        request = _read_request(self.settings)
+        number, phase = request["id"], request.get("phase")
+        if phase == "prepare" and number > self.started:
+            self.started = number
+            self.prepare(number)
+        elif phase in ("swap", "drop") and self.started == number > self.finished:
+            self.finish(number, phase)
+
     def start(self, tick: float = RELOAD_POLL_SECONDS) -> threading.Thread:
         def watch() -> None:
             while True:
                 time.sleep(tick)
-                request = _read_request(self.settings)
-                number, phase = request["id"], request.get("phase")
-                if phase == "prepare" and number > self.started:
-                    self.started = number
-                    self.prepare(number)
-                elif phase in ("swap", "drop") and self.started == number > self.finished:
-                    self.finish(number, phase)
+                try:
+                    self.step()
+                except Exception as error:  # noqa: BLE001 - one bad round must not end reloads
+                    _write_line(
+                        2,
+                        {
+                            "time": _utc_now(),
+                            "level": "error",
+                            "message": f"reload: {error!r}",
+                            "pid": os.getpid(),
+                        },
+                    )
 
         thread = threading.Thread(target=watch, name="code-reload", daemon=True)
         thread.start()
@@ -456,9 +475,43 @@ def _answer_file(settings: Settings, number: int, pid: int, phase: str) -> str:
     return os.path.join(settings.run_dir, f"server-reload.{number}.{pid}.{phase}")
 
 
+def _worker_file(settings: Settings, pid: int) -> str:
+    return os.path.join(settings.run_dir, f"server-worker.{pid}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def _live_workers(settings: Settings) -> set[int]:
+    """The registered workers still running; the registrations of the others are removed."""
+    live = set()
+    for name in os.listdir(settings.run_dir):
+        if name.startswith("server-worker."):
+            pid = int(name.rsplit(".", 1)[1])
+            if _alive(pid):
+                live.add(pid)
+            else:
+                _remove_quietly(os.path.join(settings.run_dir, name))
+    return live
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
 def _write_json(path: str, value: dict) -> None:
     """Writes `path` in one rename: a reader never sees half of it."""
-    tmp = f"{path}.tmp"
+    tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "w", encoding="utf-8") as file:
         json.dump(value, file)
     os.replace(tmp, path)
@@ -487,28 +540,55 @@ def request_reload(settings: Settings) -> int:
     in if all could, or to drop it if one could not. Returns the exit status."""
     if not settings.reload:
         raise SystemExit("WEB_RELOAD is off: this server does not reload its code")
+    # One reload at a time: a second waits for the first rather than interleave with it.
+    with open(os.path.join(settings.run_dir, "server-reload.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _reload_once(settings)
+
+
+def _reload_once(settings: Settings) -> int:
     started = time.monotonic()
-    number = _read_request(settings)["id"] + 1
+    # Above every id before it, a server restarted with an old request file included.
+    number = max(time.time_ns(), _read_request(settings)["id"] + 1)
     deadline = started + min(settings.timeout, 30)
+    workers = _live_workers(settings)
+    if not workers:
+        raise SystemExit(f"no worker of this server is registered in {settings.run_dir}")
 
     def phase(name: str) -> dict[int, dict]:
         _write_json(_request_file(settings), {"id": number, "phase": name})
-        while len(found := _answers(settings, number, name)) < settings.workers:
+        while True:
+            found = _answers(settings, number, name)
+            # A worker that died meanwhile (granian starts another, with the code on disk).
+            waiting = {pid for pid in workers - set(found) if _alive(pid)}
+            if not waiting:
+                return found
             if time.monotonic() > deadline:
-                raise SystemExit(
-                    f"reload failed: {len(found)} of {settings.workers} workers answered "
-                    f"the {name} phase in time; the running code serves on"
+                raise TimeoutError(
+                    f"{len(found)} of {len(workers)} workers answered the {name} phase in time"
                 )
             time.sleep(0.005)
-        return found
 
     try:
-        failed = [a for a in phase("prepare").values() if not a["ok"]]
-        phase("drop" if failed else "swap")
+        try:
+            failed = [a for a in phase("prepare").values() if not a["ok"]]
+        except TimeoutError as error:
+            # The workers that did prepare drop it; the others never see the prepare phase again.
+            _write_json(_request_file(settings), {"id": number, "phase": "drop"})
+            raise SystemExit(f"reload failed: {error}; the running code serves on") from None
+        try:
+            phase("drop" if failed else "swap")
+        except TimeoutError as error:
+            if failed:
+                raise SystemExit(f"reload failed: {error}; the running code serves on") from None
+            raise SystemExit(
+                f"reload incomplete: {error}; some workers may serve the old code until "
+                "the next reload"
+            ) from None
     finally:
         for name in os.listdir(settings.run_dir):
             if name.startswith(f"server-reload.{number}."):
-                os.remove(os.path.join(settings.run_dir, name))
+                _remove_quietly(os.path.join(settings.run_dir, name))
     if failed:
         reason = failed[0]["traceback"].strip()
         print(f"reload failed; the running code serves on: {reason.splitlines()[-1]}", file=sys.stderr)
@@ -585,11 +665,12 @@ def main(argv: list[str]) -> None:
         raise SystemExit(f"usage: python -m server [drain SECONDS | reload]; got {' '.join(argv)!r}")
     # A container restarted in the same pod keeps its /tmp emptyDir, and with it the mark that
     # the preStop hook of the previous container's kill left there.
-    for leftover in [settings.drain_file, _request_file(settings)]:
-        try:
-            os.remove(leftover)
-        except FileNotFoundError:
-            pass
+    # What a previous server in the same /tmp left: its drain mark, its reloads' files.
+    _remove_quietly(settings.drain_file)
+    if os.path.isdir(settings.run_dir):
+        for name in os.listdir(settings.run_dir):
+            if name.startswith(("server-reload.", "server-worker.")) and name != "server-reload.lock":
+                _remove_quietly(os.path.join(settings.run_dir, name))
     from granian.constants import Interfaces
     from granian.server import Server
 
