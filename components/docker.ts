@@ -138,11 +138,15 @@ function liveUpdateMount(appPath: string): Pick<docker.ContainerArgs, "mounts"> 
 }
 
 /**
- * `KEY=value` lines in the spec's order, with the server's reload switched on for live update;
- * secret as a whole when any value is secret.
+ * `KEY=value` lines in the spec's order, with the server's reload switched on for live update
+ * (and the route it checks new code with); secret as a whole when any value is secret.
  */
 function containerEnvs(spec: ContainerSpec, liveUpdate: boolean): pulumi.Output<string[]> {
-    const env = liveUpdate ? [...spec.env, { name: "WEB_RELOAD", value: "1" }] : spec.env;
+    const reload = [
+        { name: "WEB_HEALTH_PATH", value: spec.healthPath },
+        { name: "WEB_RELOAD", value: "1" },
+    ];
+    const env = liveUpdate ? [...spec.env, ...reload] : spec.env;
     return pulumi.all(env.map(({ name, value }) => pulumi.interpolate`${name}=${value}`));
 }
 

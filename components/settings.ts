@@ -474,7 +474,6 @@ export const runtimeEnvSettings = {
     PORT: "containerPort",
     WEB_CONCURRENCY: "workers",
     WEB_TIMEOUT: "requestTimeoutSeconds",
-    WEB_HEALTH_PATH: "healthPath",
 } as const satisfies Record<string, SettingPath>;
 
 /** Raised before any resource is created when a setting is invalid; lists every bad setting. */

@@ -217,7 +217,10 @@ describe("FlaskApp", () => {
             assert.deepStrictEqual(container.mounts, [
                 { type: "bind", source: path.resolve("app"), target: "/app", readOnly: true },
             ]);
-            assert.ok(container.envs.includes("WEB_RELOAD=1"));
+            assert.deepStrictEqual(container.envs.slice(-2), [
+                "WEB_HEALTH_PATH=/healthz",
+                "WEB_RELOAD=1",
+            ]);
             // Everything else is as hardened as without it.
             assert.strictEqual(container.readOnly, true);
             assert.strictEqual(container.user, "10001:10001");
@@ -242,7 +245,6 @@ describe("FlaskApp", () => {
                 "GREETING=hi",
                 "PORT=8000",
                 "WEB_CONCURRENCY=4",
-                "WEB_HEALTH_PATH=/healthz",
                 "WEB_TIMEOUT=30",
             ]);
         });
@@ -256,7 +258,6 @@ describe("FlaskApp", () => {
                 "GREETING=hi",
                 "PORT=8000",
                 "WEB_CONCURRENCY=2",
-                "WEB_HEALTH_PATH=/healthz",
                 "WEB_TIMEOUT=30",
             ]);
         });
@@ -496,7 +497,6 @@ describe("FlaskApp", () => {
                 { name: "GREETING", value: "hi" },
                 { name: "PORT", value: "8000" },
                 { name: "WEB_CONCURRENCY", value: "2" },
-                { name: "WEB_HEALTH_PATH", value: "/healthz" },
                 { name: "WEB_TIMEOUT", value: "30" },
                 { name: "WEB_ENV_DIR", value: "/run/secrets/env" },
             ]);
