@@ -58,7 +58,8 @@ case "$action" in
       && [ -z "$(pulumi config get registryUsername --stack dev 2>/dev/null)" ]; then
       die "the registry on localhost:5000 asks for credentials, and it is not the one this script starts ($registry_container). Either give the dev stack its credentials (pulumi config set registryUsername NAME, then pulumi config set --secret registryPassword), or stop what listens on localhost:5000 so that npm run dev starts its own"
     fi
-    pulumi up --stack dev --yes "${pulumi_args[@]}"
+    # (Written so that bash 3.2, macOS's, takes an empty list under set -u.)
+    pulumi up --stack dev --yes ${pulumi_args[@]+"${pulumi_args[@]}"}
     if $watch; then
       exec npx ts-node --transpile-only tools/devWatch.ts app
     fi

@@ -279,6 +279,11 @@ describe("npm run dev, as a newcomer runs it", function () {
             await watch.exited;
             assert.match(
                 watch.output.slice(from),
+                /stopping: waiting for the running command to cancel/,
+                "Ctrl-C came after the rollout: this test proves nothing of a cancelled one",
+            );
+            assert.match(
+                watch.output.slice(from),
                 /\[watch\] stopped; the dev stack keeps running/,
             );
             const locks = path.join(dir, ".pulumi-local", "state", ".pulumi", "locks");
