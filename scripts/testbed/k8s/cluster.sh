@@ -7,8 +7,13 @@
 #
 # Usage:
 #   ./cluster.sh up       build binaries if missing (build-*.sh), start the cluster,
-#                         add $NODES fake node(s); no-op when already up and healthy
-#                         with the same configuration (recreated when it changed)
+#                         add $NODES fake node(s); a cluster already up with the same
+#                         configuration is kept when it runs workloads (every component's
+#                         process alive and a Deployment Available within 30 s); otherwise it
+#                         is recreated, with one line that says why
+#   ./cluster.sh recovery-check
+#                         kill the controller manager and the scheduler, then show that `up`
+#                         notices and brings the cluster (and the real node) back
 #   ./cluster.sh smoke    create a Deployment on the fake node(s), wait until its
 #                         pods are Ready and it is Available, then delete it
 #   ./cluster.sh status   show components and nodes
@@ -106,6 +111,17 @@ componentsPatches:
     override: true
   - key: manage-nodes-with-annotation-selector
     value: $FAKE_NODE_ANNOTATION
+# One instance of each, so no leader election: on a loaded 2-core machine a lease renewal that
+# misses its deadline makes the component log "leaderelection lost" and exit, and nothing
+# restarts it while the API server answers on.
+- name: kube-controller-manager
+  extraArgs:
+  - key: leader-elect
+    value: "false"
+- name: kube-scheduler
+  extraArgs:
+  - key: leader-elect
+    value: "false"
 # kubectl exec/logs/port-forward on the real node: reach its kubelet by the InternalIP it
 # reports (its node name resolves nowhere) and authenticate with the cluster's admin cert.
 - name: kube-apiserver
@@ -121,6 +137,40 @@ EOT
 
 healthy() {
   [ -f "$KUBECONFIG_OUT" ] && k --request-timeout=5s get --raw /readyz >/dev/null 2>&1
+}
+
+PIDS="$KWOK_WORKDIR/clusters/$CLUSTER_NAME/pids"
+LOGS="$KWOK_WORKDIR/clusters/$CLUSTER_NAME/logs"
+
+# dead_components: the components whose process is gone, one a line.
+dead_components() {
+  local pid_file
+  for pid_file in "$PIDS"/*.pid; do
+    [ -e "$pid_file" ] || continue
+    kill -0 "$(cat "$pid_file")" 2>/dev/null || basename "$pid_file" .pid
+  done
+}
+
+# runs_a_deployment: the control plane does its work, not only answers: a Deployment gets its
+# ReplicaSet and a Ready pod on a fake node within 30 s (the controller manager and the
+# scheduler at work, the kwok controller marking the pod Ready).
+runs_a_deployment() {
+  local name=warm-check-$$ ok=0
+  k delete deployment "$name" --ignore-not-found --wait=true >/dev/null 2>&1 || return 1
+  k create deployment "$name" --image="registry.invalid/warm-check@sha256:$(printf '0%.0s' {1..64})" >/dev/null 2>&1 \
+    || return 1
+  k wait --for=condition=Available "deployment/$name" --timeout=30s >/dev/null 2>&1 || ok=1
+  k delete deployment "$name" --wait=false >/dev/null 2>&1
+  return "$ok"
+}
+
+# why_not_working: nothing when the cluster runs workloads; otherwise why not, in a few words.
+why_not_working() {
+  healthy || { echo "the API server does not answer"; return; }
+  local dead
+  dead=$(dead_components | tr '\n' ' ')
+  if [ -n "$dead" ]; then echo "not running: ${dead% }"; return; fi
+  runs_a_deployment || echo "a Deployment got no Ready pod in 30 s"
 }
 
 # ensure_nodes: exactly $NODES fake nodes (node-000000, …), all Ready.
@@ -147,14 +197,23 @@ cmd_up() {
   ensure_binaries
   mkdir -p "$STATE"
   config "$STATE/kwokctl.yaml.want"
-  if healthy && cmp -s "$STATE/kwokctl.yaml" "$STATE/kwokctl.yaml.want"; then
-    rm -f "$STATE/kwokctl.yaml.want"
-    echo "cluster '$CLUSTER_NAME' already up; KUBECONFIG=$KUBECONFIG_OUT"
-    ensure_nodes
-    return 0
+  local why="created with another configuration"
+  if cmp -s "$STATE/kwokctl.yaml" "$STATE/kwokctl.yaml.want"; then
+    why=$(why_not_working)
+    if [ -z "$why" ]; then
+      rm -f "$STATE/kwokctl.yaml.want"
+      echo "cluster '$CLUSTER_NAME' already up and running workloads; KUBECONFIG=$KUBECONFIG_OUT"
+      ensure_nodes
+      return 0
+    fi
   fi
   if [ -d "$KWOK_WORKDIR/clusters/$CLUSTER_NAME" ]; then
-    step "removing cluster '$CLUSTER_NAME' (unhealthy, or created with another configuration)"
+    # A restart of the components alone is not enough: a new kwok controller leaves the fake
+    # nodes to the old one's node leases, and their pods stay Pending.
+    local kept
+    kept="$STATE/logs-$(date +%Y%m%dT%H%M%S)"
+    cp -r "$LOGS" "$kept" 2>/dev/null || true
+    log "recreating cluster '$CLUSTER_NAME': $why (the old components' logs: $kept)"
     "$HERE/node.sh" down
     "$KWOKCTL" --name "$CLUSTER_NAME" delete cluster --kubeconfig "$KUBECONFIG_OUT" >/dev/null 2>&1 || true
     rm -rf "$KWOK_WORKDIR/clusters/$CLUSTER_NAME"
@@ -189,6 +248,31 @@ cmd_smoke() {
   echo "smoke test passed"
 }
 
+# recovery-check: the warm check of `up` brings back a cluster whose controller manager and
+# scheduler were killed (as a missed lease renewal used to end them), and the real node with it.
+cmd_recovery_check() {
+  local t0 component pids=() pid alive i
+  doing "checking the cluster runs workloads before the kill"
+  [ -z "$(why_not_working)" ] || die "cluster '$CLUSTER_NAME' does not run workloads (run: $0 up)"
+  for component in kube-controller-manager kube-scheduler; do
+    pids+=("$(cat "$PIDS/$component.pid")")
+  done
+  kill "${pids[@]}"
+  for i in $(seq 1 20); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.5
+  done
+  step "killed kube-controller-manager and kube-scheduler; running up, whose warm check must notice"
+  t0=$(ts)
+  cmd_up
+  "$HERE/node.sh" up >/dev/null
+  doing "checking the cluster runs workloads after up"
+  [ -z "$(why_not_working)" ] || die "up did not bring the control plane back: $(why_not_working)"
+  echo "recovery check passed: the cluster runs workloads again, $(since "$t0") after the kill"
+}
+
 cmd_status() {
   "$KWOKCTL" get clusters
   if healthy; then "$KWOKCTL" --name "$CLUSTER_NAME" get components 2>/dev/null || true; k get nodes; else echo "cluster '$CLUSTER_NAME' is not up"; fi
@@ -211,11 +295,12 @@ cmd_down() {
 case "${1:-}" in
   up)     cmd_up ;;
   smoke)  cmd_smoke ;;
+  recovery-check) cmd_recovery_check ;;
   status) cmd_status ;;
   down)   cmd_down ;;
   env)    echo "export KUBECONFIG=$KUBECONFIG_OUT"; echo "# kubectl: $KUBECTL (context kwok-$CLUSTER_NAME)"
           echo "# pki: $KWOK_WORKDIR/clusters/$CLUSTER_NAME/pki" ;;
   facts)  printf 'KUBECONFIG=%q\nKUBECTL=%q\nCONTEXT=%q\nPKI=%q\n' "$KUBECONFIG_OUT" "$KUBECTL" \
             "kwok-$CLUSTER_NAME" "$KWOK_WORKDIR/clusters/$CLUSTER_NAME/pki" ;;
-  *)      trap - EXIT; echo "usage: $0 up|smoke|status|down|env|facts" >&2; exit 64 ;;
+  *)      trap - EXIT; echo "usage: $0 up|smoke|recovery-check|status|down|env|facts" >&2; exit 64 ;;
 esac
