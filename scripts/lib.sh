@@ -11,7 +11,9 @@ RUN_DIR="${RUN_DIR:-$CACHE_ROOT/run}"
 
 # The test bed's own registry (plain HTTP, htpasswd auth). Not localhost:5000: that is where
 # `npm run dev` starts the dev stack's registry, and the dev suite runs it as a newcomer would.
+# shellcheck disable=SC2034 # read by the scripts that source this file
 TESTBED_REGISTRY_HOST=127.0.0.1
+# shellcheck disable=SC2034
 TESTBED_REGISTRY_PORT=5001
 
 # ---- logging ----------------------------------------------------------------

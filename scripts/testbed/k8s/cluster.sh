@@ -251,14 +251,14 @@ cmd_smoke() {
 # recovery-check: the warm check of `up` brings back a cluster whose controller manager and
 # scheduler were killed (as a missed lease renewal used to end them), and the real node with it.
 cmd_recovery_check() {
-  local t0 component pids=() pid alive i
+  local t0 component pids=() pid alive
   doing "checking the cluster runs workloads before the kill"
   [ -z "$(why_not_working)" ] || die "cluster '$CLUSTER_NAME' does not run workloads (run: $0 up)"
   for component in kube-controller-manager kube-scheduler; do
     pids+=("$(cat "$PIDS/$component.pid")")
   done
   kill "${pids[@]}"
-  for i in $(seq 1 20); do
+  for _ in $(seq 1 20); do
     alive=0
     for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
     [ "$alive" = 0 ] && break
