@@ -19,7 +19,9 @@ base=${1:?usage: dev-images.sh BASE_IMAGE}
 label=flaskapp.testbed.stand-in
 registry_image=$(sed -n 's/^registry_image=//p' "$root/scripts/dev.sh")
 python_image=$(sed -n 's/^ARG BASE_IMAGE=//p' "$root/app/Dockerfile")
-[ -n "$registry_image" ] && [ -n "$python_image" ] || die "cannot read the image names from scripts/dev.sh and app/Dockerfile"
+if [ -z "$registry_image" ] || [ -z "$python_image" ]; then
+  die "cannot read the image names from scripts/dev.sh and app/Dockerfile"
+fi
 
 # free_for <name>: true when <name> holds no image, or one of ours.
 free_for() {

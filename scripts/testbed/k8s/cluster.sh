@@ -12,8 +12,12 @@
 #                         process alive and a Deployment Available within 30 s); otherwise it
 #                         is recreated, with one line that says why
 #   ./cluster.sh recovery-check
-#                         kill the controller manager and the scheduler, then show that `up`
-#                         notices and brings the cluster (and the real node) back
+#                         kill the controller manager and the scheduler: the supervisor that
+#                         `up` starts brings them back; without it, the next `up` notices and
+#                         recreates the cluster (and brings the real node back)
+#   ./cluster.sh supervise
+#                         the supervisor itself, which `up` starts in the background: starts a
+#                         controller manager or scheduler that has exited again
 #   ./cluster.sh smoke    create a Deployment on the fake node(s), wait until its
 #                         pods are Ready and it is Available, then delete it
 #   ./cluster.sh status   show components and nodes
@@ -164,6 +168,59 @@ runs_a_deployment() {
   return "$ok"
 }
 
+# The components the supervisor starts again when they exit. Not the kwok controller: a new one
+# leaves the fake nodes to the old one's node leases. Not etcd or the API server: nothing seen
+# here has ended them, and the warm check of the next `up` recreates the cluster if it does.
+SUPERVISED=(kube-controller-manager kube-scheduler)
+SUPERVISOR_PID="$STATE/supervisor.pid"
+SUPERVISOR_LOG="$STATE/supervisor.log"
+
+# supervise: runs in the background from `up` on. Every 2 s it keeps the command line of each
+# supervised component that runs, and starts one that has exited again with that command line,
+# keeping its log up to then, and says so in supervisor.log.
+cmd_supervise() {
+  local name pid stamp cmd
+  trap - EXIT
+  while sleep 2; do
+    remember_commands
+    for name in "${SUPERVISED[@]}"; do
+      pid=$(cat "$PIDS/$name.pid" 2>/dev/null) || continue
+      kill -0 "$pid" 2>/dev/null && continue
+      [ -s "$STATE/$name.cmdline" ] || continue
+      stamp=$(date +%Y%m%dT%H%M%S)
+      cp "$LOGS/$name.log" "$LOGS/$name.$stamp.log" 2>/dev/null || true
+      mapfile -d '' -t cmd <"$STATE/$name.cmdline"
+      (cd "$KWOK_WORKDIR/clusters/$CLUSTER_NAME" && exec setsid "${cmd[@]}" >>"$LOGS/$name.log" 2>&1 </dev/null) &
+      echo "$!" >"$PIDS/$name.pid"
+      echo "$(date -u +%FT%TZ) $name (pid $pid) had exited; started again as pid $!; its log up to then: $LOGS/$name.$stamp.log" >>"$SUPERVISOR_LOG"
+    done
+  done
+}
+
+# remember_commands: the command line of each supervised component that runs, kept to start it
+# again the same way.
+remember_commands() {
+  local name pid
+  for name in "${SUPERVISED[@]}"; do
+    pid=$(cat "$PIDS/$name.pid" 2>/dev/null) || continue
+    kill -0 "$pid" 2>/dev/null || continue
+    [ "$(cat "$STATE/$name.cmdline.pid" 2>/dev/null)" = "$pid" ] && continue
+    cp "/proc/$pid/cmdline" "$STATE/$name.cmdline" && echo "$pid" >"$STATE/$name.cmdline.pid"
+  done
+}
+
+start_supervisor() {
+  remember_commands
+  if [ -f "$SUPERVISOR_PID" ] && kill -0 "$(cat "$SUPERVISOR_PID")" 2>/dev/null; then return 0; fi
+  setsid "$HERE/cluster.sh" supervise >>"$SUPERVISOR_LOG" 2>&1 </dev/null &
+  echo "$!" >"$SUPERVISOR_PID"
+}
+
+stop_supervisor() {
+  [ -f "$SUPERVISOR_PID" ] && kill "$(cat "$SUPERVISOR_PID")" 2>/dev/null
+  rm -f "$SUPERVISOR_PID"
+}
+
 # why_not_working: nothing when the cluster runs workloads; otherwise why not, in a few words.
 why_not_working() {
   healthy || { echo "the API server does not answer"; return; }
@@ -204,9 +261,11 @@ cmd_up() {
       rm -f "$STATE/kwokctl.yaml.want"
       echo "cluster '$CLUSTER_NAME' already up and running workloads; KUBECONFIG=$KUBECONFIG_OUT"
       ensure_nodes
+      start_supervisor
       return 0
     fi
   fi
+  stop_supervisor
   if [ -d "$KWOK_WORKDIR/clusters/$CLUSTER_NAME" ]; then
     # A restart of the components alone is not enough: a new kwok controller leaves the fake
     # nodes to the old one's node leases, and their pods stay Pending.
@@ -226,6 +285,7 @@ cmd_up() {
   echo "    control plane ready in $(since "$t1")"
 
   ensure_nodes
+  start_supervisor
   k get nodes -o wide
   echo "cluster '$CLUSTER_NAME' up in $(since "$t0"); export KUBECONFIG=$KUBECONFIG_OUT (context kwok-$CLUSTER_NAME)"
 }
@@ -248,29 +308,48 @@ cmd_smoke() {
   echo "smoke test passed"
 }
 
-# recovery-check: the warm check of `up` brings back a cluster whose controller manager and
-# scheduler were killed (as a missed lease renewal used to end them), and the real node with it.
-cmd_recovery_check() {
-  local t0 component pids=() pid alive
-  doing "checking the cluster runs workloads before the kill"
-  [ -z "$(why_not_working)" ] || die "cluster '$CLUSTER_NAME' does not run workloads (run: $0 up)"
-  for component in kube-controller-manager kube-scheduler; do
-    pids+=("$(cat "$PIDS/$component.pid")")
-  done
+# kill_components <name...>: SIGTERM to each, then wait until all have exited.
+kill_components() {
+  local pids=() name pid alive
+  for name in "$@"; do pids+=("$(cat "$PIDS/$name.pid")"); done
   kill "${pids[@]}"
   for _ in $(seq 1 20); do
     alive=0
     for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break
+    [ "$alive" = 0 ] && return 0
     sleep 0.5
   done
-  step "killed kube-controller-manager and kube-scheduler; running up, whose warm check must notice"
+}
+
+# recovery-check: a killed controller manager and scheduler (as a missed lease renewal used to
+# end them) come back, first by the supervisor while the cluster serves on, then, with no
+# supervisor, by the warm check of the next `up`, the real node with them.
+cmd_recovery_check() {
+  local t0 why
+  doing "checking the cluster runs workloads before the kill"
+  [ -z "$(why_not_working)" ] || die "cluster '$CLUSTER_NAME' does not run workloads (run: $0 up)"
+  start_supervisor
+
+  step "killing kube-controller-manager and kube-scheduler; the supervisor must start them again"
+  kill_components "${SUPERVISED[@]}"
+  t0=$(ts)
+  doing "waiting for the supervisor to start them again"
+  for _ in $(seq 1 30); do [ -z "$(dead_components)" ] && break; sleep 0.5; done
+  why=$(why_not_working)
+  [ -z "$why" ] || die "the supervisor did not bring the control plane back: $why"
+  echo "    running workloads again $(since "$t0") after the kill; the supervisor's account:"
+  tail -n 2 "$SUPERVISOR_LOG" | sed 's/^/      /'
+
+  step "the same with no supervisor: the warm check of up must notice"
+  stop_supervisor
+  kill_components "${SUPERVISED[@]}"
   t0=$(ts)
   cmd_up
   "$HERE/node.sh" up >/dev/null
   doing "checking the cluster runs workloads after up"
-  [ -z "$(why_not_working)" ] || die "up did not bring the control plane back: $(why_not_working)"
-  echo "recovery check passed: the cluster runs workloads again, $(since "$t0") after the kill"
+  why=$(why_not_working)
+  [ -z "$why" ] || die "up did not bring the control plane back: $why"
+  echo "recovery check passed: the supervisor, and without it the warm check of up ($(since "$t0")), bring the control plane back"
 }
 
 cmd_status() {
@@ -282,6 +361,7 @@ cmd_down() {
   local t0; t0=$(ts)
   doing "stopping the real node (node.sh down)"
   "$HERE/node.sh" down
+  stop_supervisor
   step "deleting cluster '$CLUSTER_NAME'"
   if [ -x "$KWOKCTL" ] && [ -d "$KWOK_WORKDIR/clusters/$CLUSTER_NAME" ]; then
     "$KWOKCTL" --name "$CLUSTER_NAME" delete cluster --kubeconfig "$KUBECONFIG_OUT"
@@ -296,6 +376,7 @@ case "${1:-}" in
   up)     cmd_up ;;
   smoke)  cmd_smoke ;;
   recovery-check) cmd_recovery_check ;;
+  supervise) cmd_supervise ;;
   status) cmd_status ;;
   down)   cmd_down ;;
   env)    echo "export KUBECONFIG=$KUBECONFIG_OUT"; echo "# kubectl: $KUBECTL (context kwok-$CLUSTER_NAME)"
