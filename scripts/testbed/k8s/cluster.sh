@@ -209,15 +209,25 @@ remember_commands() {
   done
 }
 
+# running_supervisor: the pid of the supervisor when it runs. After a restart of the machine the
+# pid file may name another process, or none.
+running_supervisor() {
+  local pid
+  pid=$(cat "$SUPERVISOR_PID" 2>/dev/null) || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "cluster.sh supervise" || return 1
+  echo "$pid"
+}
+
 start_supervisor() {
   remember_commands
-  if [ -f "$SUPERVISOR_PID" ] && kill -0 "$(cat "$SUPERVISOR_PID")" 2>/dev/null; then return 0; fi
+  running_supervisor >/dev/null && return 0
   setsid "$HERE/cluster.sh" supervise >>"$SUPERVISOR_LOG" 2>&1 </dev/null &
   echo "$!" >"$SUPERVISOR_PID"
 }
 
 stop_supervisor() {
-  [ -f "$SUPERVISOR_PID" ] && kill "$(cat "$SUPERVISOR_PID")" 2>/dev/null
+  local pid
+  if pid=$(running_supervisor); then kill "$pid"; fi
   rm -f "$SUPERVISOR_PID"
 }
 
@@ -340,8 +350,10 @@ cmd_recovery_check() {
   echo "    running workloads again $(since "$t0") after the kill; the supervisor's account:"
   tail -n 2 "$SUPERVISOR_LOG" | sed 's/^/      /'
 
-  step "the same with no supervisor: the warm check of up must notice"
-  stop_supervisor
+  step "the same with no supervisor, its pid file left behind as a restart of the machine leaves it: the warm check of up must notice"
+  local supervisor; supervisor=$(running_supervisor)
+  kill "$supervisor"
+  while kill -0 "$supervisor" 2>/dev/null; do sleep 0.2; done
   kill_components "${SUPERVISED[@]}"
   t0=$(ts)
   cmd_up
