@@ -65,6 +65,8 @@ DRAIN_POLL_SECONDS = 0.1
 # How often a worker looks for a reload request when WEB_RELOAD is on: the dev stack's watch mode
 # waits on it twice (prepare, then swap).
 RELOAD_POLL_SECONDS = 0.02
+# How often a worker's main thread wakes to run a signal handler that is due (_SignalWait).
+SIGNAL_POLL_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -598,6 +600,34 @@ def _reload_once(settings: Settings) -> int:
     return 0
 
 
+class _SignalWait(threading.Event):
+    """What a granian worker's main thread blocks on until its SIGTERM handler releases it.
+
+    Python runs a signal handler in the main thread, between two bytecodes. granian's worker
+    waits on a plain Event with no timeout: a SIGTERM that lands on the main thread just before it
+    blocks, or on one of the worker's other threads, leaves the handler due but never run, and
+    the worker serves on until the kill after WEB_GRACEFUL_TIMEOUT. A wait that wakes every
+    SIGNAL_POLL_SECONDS runs it. The handler still runs once: nothing sends a second SIGTERM,
+    which would cut the requests a draining worker finishes."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if timeout is not None:
+            return super().wait(timeout)
+        while not super().wait(SIGNAL_POLL_SECONDS):
+            pass
+        return True
+
+
+def _set_worker_signals():
+    """granian's `set_sync_signals`, with the wait above."""
+    from granian._granian import WorkerSignalSync
+    from granian._signals import set_main_signals
+
+    signal_event = WorkerSignalSync(_SignalWait())
+    set_main_signals(lambda signum, frame: signal_event.set())
+    return signal_event
+
+
 def worker_app() -> Callable:
     """The WSGI app one worker serves; granian calls it in each worker process."""
     settings = settings_from_env(os.environ)
@@ -671,8 +701,12 @@ def main(argv: list[str]) -> None:
         for name in os.listdir(settings.run_dir):
             if name.startswith(("server-reload.", "server-worker.")) and name != "server-reload.lock":
                 _remove_quietly(os.path.join(settings.run_dir, name))
+    import granian._signals
     from granian.constants import Interfaces
     from granian.server import Server
+
+    # Forked workers inherit it; each worker looks it up when it sets its handlers.
+    granian._signals.set_sync_signals = _set_worker_signals
 
     main_pid = os.getpid()
 

@@ -372,8 +372,7 @@ def test_sigterm_completes_the_request_in_flight_and_refuses_new_ones(start):
 
 def test_sigterm_just_after_start_stops_at_once(start):
     # A worker still building the Flask app when SIGTERM comes must not wait for the graceful
-    # timeout. (granian itself leaves a window of a few milliseconds, just before a worker
-    # serves, where SIGTERM is lost and only the timeout stops the worker.)
+    # timeout, nor one that gets it just as it starts to wait for it (_SignalWait).
     for _ in range(3):
         s = start(app=None, WEB_CONCURRENCY="2", WEB_GRACEFUL_TIMEOUT="30")
         began = time.monotonic()
