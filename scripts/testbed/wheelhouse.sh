@@ -13,6 +13,7 @@
 set -euo pipefail
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
+close_inherited_fds
 
 # ---- settings -------------------------------------------------------------
 PY_VERSION="${PY_VERSION:-3.11}"                 # python in the base image

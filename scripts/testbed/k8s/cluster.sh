@@ -32,6 +32,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../../lib.sh
 . "$HERE/../../lib.sh"
+close_inherited_fds
 
 # ---- versions (must match the build scripts' cache keys) ------------------
 KUBE_VERSION="${KUBE_VERSION:-1.34.1}"
