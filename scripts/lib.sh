@@ -56,6 +56,18 @@ run() {
   fi
 }
 
+# ---- descriptors ------------------------------------------------------------
+# close_inherited_fds: closes what the script was started with beyond stdin, stdout and stderr
+# (and bash's own 255), so that the daemons it starts do not hold it: `flock LOCK up.sh` hands
+# the lock's descriptor down, and a registry that kept it held the lock for as long as it ran.
+close_inherited_fds() {
+  local fd
+  for fd in /proc/$$/fd/*; do
+    fd=${fd##*/}
+    case "$fd" in 0 | 1 | 2 | 255) ;; *) eval "exec $fd>&-" ;; esac
+  done
+}
+
 # ---- root and packages ------------------------------------------------------
 need_root() { [ "$(id -u)" = 0 ] || die "must run as root${1:+ ($1)}"; }
 

@@ -14,6 +14,7 @@
 set -euo pipefail
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
+close_inherited_fds
 
 # ---- settings -------------------------------------------------------------
 DOCKER_APT_PACKAGES="${DOCKER_APT_PACKAGES:-docker.io}"

@@ -22,6 +22,7 @@
 set -euo pipefail
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
+close_inherited_fds
 
 # ---- settings -------------------------------------------------------------
 REGISTRY_HOST="${REGISTRY_HOST:-$TESTBED_REGISTRY_HOST}"

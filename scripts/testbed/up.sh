@@ -13,6 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 # shellcheck source=../lib.sh
 . "$root/scripts/lib.sh"
+close_inherited_fds
 env_file=$RUN_DIR/testbed.env
 base_image=$BASE_IMAGE_REPO:$BASE_IMAGE_TAG
 started=$SECONDS

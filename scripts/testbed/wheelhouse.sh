@@ -13,6 +13,7 @@
 set -euo pipefail
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
+close_inherited_fds
 
 # ---- settings -------------------------------------------------------------
 # The base image's python and glibc: BASE_PYTHON, BASE_GLIBC_MINOR in versions.sh (through lib.sh).

@@ -32,6 +32,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../../lib.sh
 . "$HERE/../../lib.sh"
+close_inherited_fds
 
 # KUBE_VERSION, ETCD_VERSION, KWOK_VERSION: ../versions.sh (through lib.sh), as in build-*.sh.
 CLUSTER_NAME="${CLUSTER_NAME:-e2e}"
