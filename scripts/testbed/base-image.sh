@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build a Debian bookworm + Python 3.11 base image without any image registry:
+# Build a Debian + Python base image (suite and name: versions.sh) without any image registry:
 # debootstrap a minbase rootfs, slim it, tar it into a cache, docker import.
 #
 # Usage: base-image.sh [build|rebuild|info]
@@ -9,7 +9,7 @@
 #   rebuild ignore image and tarball, debootstrap again.
 #   info    print image name, key, size.
 #
-# The image mimics the parts of python:3.11-slim that Dockerfiles rely on:
+# The image mimics the parts of the python:<version>-slim images that Dockerfiles rely on:
 # `python3` and `python` on PATH (also /usr/local/bin/python3, /usr/local/bin/python),
 # `python3 -m venv` with pip, CA certificates, LANG=C.UTF-8, CMD ["python3"].
 set -euo pipefail
@@ -17,14 +17,12 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
 # ---- settings -------------------------------------------------------------
-BASE_SUITE="${BASE_SUITE:-bookworm}"
+# BASE_SUITE, BASE_IMAGE_REPO, BASE_IMAGE_TAG: versions.sh (through lib.sh).
 BASE_VARIANT="${BASE_VARIANT:-minbase}"
 BASE_ARCH="${BASE_ARCH:-amd64}"
 # Empty = first Debian "main" URI found in this machine's apt sources.
 BASE_MIRROR="${BASE_MIRROR:-}"
 BASE_PACKAGES="${BASE_PACKAGES:-python3 python3-venv python3-pip python-is-python3 ca-certificates}"
-BASE_IMAGE_REPO="${BASE_IMAGE_REPO:-flaskapp-base/python}"
-BASE_IMAGE_TAG="${BASE_IMAGE_TAG:-3.11-bookworm}"
 # Extra CA certificates to trust inside the image (PEM bundle path), or
 #   auto = certificates in this host's /etc/ssl/certs/ca-certificates.crt that
 #          Debian's ca-certificates package does not ship (e.g. a TLS-inspecting

@@ -2,7 +2,7 @@
 # What `npm run dev` pulls from Docker Hub, which the test bed cannot reach, made from package
 # registries and tagged under the names the dev stack asks for, so that the dev suite
 # (test/e2e/dev.e2e.ts) runs the script exactly as a newcomer does:
-#   - scripts/dev.sh's registry image (registry:2.8.3): Debian's docker-registry, the same
+#   - scripts/dev.sh's pinned registry_image: Debian's docker-registry, the same
 #     distribution 2.x server, in the test bed's base image, serving plain HTTP on :5000 without
 #     auth, as the official image does;
 #   - app/Dockerfile's pinned BASE_IMAGE: the test bed's debootstrap Python image.

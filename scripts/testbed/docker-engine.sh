@@ -25,10 +25,10 @@ DOCKERD_WAIT_SECS="${DOCKERD_WAIT_SECS:-60}"
 # fuse-overlayfs if installed and /dev/fuse exists, else vfs.
 DOCKER_STORAGE_DRIVER="${DOCKER_STORAGE_DRIVER:-}"
 DOCKERD_EXTRA_ARGS="${DOCKERD_EXTRA_ARGS:-}"
-CHECK_IMAGE="${CHECK_IMAGE:-flaskapp-base/python:3.11-bookworm}"
+CHECK_IMAGE="${CHECK_IMAGE:-$BASE_IMAGE_REPO:$BASE_IMAGE_TAG}" # versions.sh, through lib.sh
 # An http URL that the host itself can reach; used by `check` to test
 # outbound traffic from a container on the default bridge.
-CHECK_HTTP_URL="${CHECK_HTTP_URL:-http://deb.debian.org/debian/dists/bookworm/Release}"
+CHECK_HTTP_URL="${CHECK_HTTP_URL:-http://deb.debian.org/debian/dists/$BASE_SUITE/Release}"
 # ---------------------------------------------------------------------------
 
 install_engine() {

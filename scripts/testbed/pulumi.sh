@@ -13,10 +13,8 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
 # ---- versions -------------------------------------------------------------
-# CLI version. Must equal the exact @pulumi/pulumi version in package.json.
-# 3.259.0 is the newest github.com/pulumi/pulumi/pkg/v3 release whose module
-# zip the proxy serves (3.260.0: .info/.mod 200 but .zip 403; 3.261+: 403).
-PULUMI_VERSION="${PULUMI_VERSION:-3.259.0}"
+# PULUMI_VERSION, the CLI's: versions.sh (through lib.sh), which reads it from package.json.
+[ -n "$PULUMI_VERSION" ] || die "package.json gives no version of @pulumi/pulumi"
 # Replace directive that pkg/v3's own go.mod carries (ignored when pkg/v3 is a
 # dependency, so it must be repeated in the wrapper).
 CLIPBOARD_REPLACE="github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e"

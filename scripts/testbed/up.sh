@@ -15,24 +15,23 @@ root=$(cd "$here/../.." && pwd)
 . "$root/scripts/lib.sh"
 close_inherited_fds
 env_file=$RUN_DIR/testbed.env
-base_image=flaskapp-base/python:3.11-bookworm
+base_image=$BASE_IMAGE_REPO:$BASE_IMAGE_TAG
 started=$SECONDS
 
 # shellcheck source=../ensure-node.sh
 source "$root/scripts/ensure-node.sh"
 
-# The CLI must be the version of the SDK the program runs with.
-pulumi_version=$(node -p 'require(process.argv[1]).dependencies["@pulumi/pulumi"]' "$root/package.json")
-log "Pulumi CLI $pulumi_version"
-PULUMI_VERSION=$pulumi_version "$here/pulumi.sh"
-pulumi_bin=$CACHE_ROOT/pulumi-$pulumi_version/bin
+# PULUMI_VERSION (versions.sh) is the SDK's, from package.json.
+log "Pulumi CLI $PULUMI_VERSION"
+"$here/pulumi.sh"
+pulumi_bin=$CACHE_ROOT/pulumi-$PULUMI_VERSION/bin
 
 log "Docker Engine"
 "$here/docker-engine.sh" start >/dev/null
 
 log "base image $base_image"
 # Only Debian's CA bundle: dependencies come from the wheelhouse, not from the network.
-BASE_EXTRA_CA=none BASE_IMAGE_REPO=${base_image%:*} BASE_IMAGE_TAG=${base_image#*:} "$here/base-image.sh" build
+BASE_EXTRA_CA=none "$here/base-image.sh" build
 
 log "stand-ins for what npm run dev pulls from Docker Hub"
 "$here/dev-images.sh" "$base_image"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Download wheels for the container's Python (CPython 3.11, manylinux x86_64)
+# Download wheels for the base image's Python (CPython, manylinux x86_64)
 # into a cache keyed by the requirements' hash, write a PEP 503 "simple"
 # index for them and serve it over HTTP on the docker0 bridge address, which
 # build containers (classic builder and BuildKit, bridge or host network)
@@ -16,11 +16,12 @@ set -euo pipefail
 close_inherited_fds
 
 # ---- settings -------------------------------------------------------------
-PY_VERSION="${PY_VERSION:-3.11}"                 # python in the base image
+# The base image's python and glibc: BASE_PYTHON, BASE_GLIBC_MINOR in versions.sh (through lib.sh).
+PY_VERSION="${PY_VERSION:-$BASE_PYTHON}"
 PY_IMPL="${PY_IMPL:-cp}"
-PY_ABI="${PY_ABI:-cp311}"
+PY_ABI="${PY_ABI:-cp${PY_VERSION//./}}"
 WHEEL_ARCH="${WHEEL_ARCH:-x86_64}"
-GLIBC_MAX_MINOR="${GLIBC_MAX_MINOR:-36}"         # bookworm ships glibc 2.36
+GLIBC_MAX_MINOR="${GLIBC_MAX_MINOR:-$BASE_GLIBC_MINOR}"
 HOST_PYTHON="${HOST_PYTHON:-python3}"            # runs pip download and the server
 WHEELHOUSE_PORT="${WHEELHOUSE_PORT:-8765}"
 WHEELHOUSE_BIND="${WHEELHOUSE_BIND:-}"           # empty = IPv4 of $BRIDGE_IF

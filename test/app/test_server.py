@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import server
-from server import Duties, load_env_dir, settings_from_env
+from server import WSGIMiddleware, load_env_dir, settings_from_env
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
 TEST_DIR = Path(__file__).resolve().parent
@@ -158,7 +158,7 @@ def test_access_log_is_one_json_line_per_request():
     from slow_app import create
 
     fd = os.pipe()
-    app = Duties(create(), timeout=30, access_log=True, log_fd=fd[1])
+    app = WSGIMiddleware(create(), timeout=30, access_log=True, log_fd=fd[1])
     assert call(app, "/pid") == ("200 OK", str(os.getpid()).encode())
     assert call(app, "/stream") == ("200 OK", b"chunk\n" * 3)
     first, streamed = access_lines(fd)
@@ -187,7 +187,7 @@ def test_access_log_is_off_unless_asked_for():
     from slow_app import create
 
     fd = os.pipe()
-    app = Duties(create(), timeout=30, access_log=False, log_fd=fd[1])
+    app = WSGIMiddleware(create(), timeout=30, access_log=False, log_fd=fd[1])
     call(app)
     assert access_lines(fd) == []
 
@@ -197,7 +197,7 @@ def test_a_request_that_raises_is_logged_as_500():
         raise RuntimeError("boom")
 
     fd = os.pipe()
-    app = Duties(broken, timeout=30, access_log=True, log_fd=fd[1])
+    app = WSGIMiddleware(broken, timeout=30, access_log=True, log_fd=fd[1])
     with pytest.raises(RuntimeError):
         call(app)
     assert access_lines(fd)[0]["status"] == 500
@@ -207,7 +207,7 @@ def test_a_request_that_raises_is_logged_as_500():
 def test_the_watchdog_stops_the_worker_of_a_request_past_the_timeout():
     from slow_app import create
 
-    app = Duties(create(), timeout=1, access_log=False)
+    app = WSGIMiddleware(create(), timeout=1, access_log=False)
     stopped = threading.Event()
     app.start_watchdog(on_timeout=stopped.set)
     call(app, "/sleep", "s=0.5")
@@ -445,7 +445,7 @@ def test_a_request_longer_than_the_timeout_is_cut_and_its_worker_replaced(start)
 def test_a_draining_worker_adds_connection_close_to_every_response_once():
     from slow_app import create
 
-    app = Duties(create(), timeout=30, access_log=False)
+    app = WSGIMiddleware(create(), timeout=30, access_log=False)
     seen = []
 
     def start_response(status, headers, exc_info=None):
@@ -458,7 +458,7 @@ def test_a_draining_worker_adds_connection_close_to_every_response_once():
     list(app({"PATH_INFO": "/", "QUERY_STRING": ""}, start_response))
     app.draining = True
     list(app({"PATH_INFO": "/", "QUERY_STRING": ""}, start_response))
-    both = Duties(app_with_its_own_header, timeout=30, access_log=False)
+    both = WSGIMiddleware(app_with_its_own_header, timeout=30, access_log=False)
     both.draining = True
     list(both({"PATH_INFO": "/", "QUERY_STRING": ""}, start_response))
     connection = [[v for k, v in h if k.lower() == "connection"] for h in seen]
@@ -466,7 +466,7 @@ def test_a_draining_worker_adds_connection_close_to_every_response_once():
 
 
 def test_the_drain_watch_notices_the_file(tmp_path):
-    app = Duties(lambda e, s: [], timeout=30, access_log=False)
+    app = WSGIMiddleware(lambda e, s: [], timeout=30, access_log=False)
     mark = tmp_path / "draining"
     watch = app.start_drain_watch(str(mark), tick=0.01)
     assert not app.draining

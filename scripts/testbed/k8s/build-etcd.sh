@@ -12,13 +12,12 @@
 # its siblings (api/v3, client/v3, pkg/v3, client/pkg/v3) at the same version.
 set -euo pipefail
 
-# ---- versions -------------------------------------------------------------
-ETCD_VERSION="${ETCD_VERSION:-3.6.5}"      # kubernetes 1.34 is tested against etcd 3.6.x
-ETCD_MODULE="go.etcd.io/etcd/server/v3"
-
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib-gobuild.sh
 . "$HERE/lib-gobuild.sh"
+
+# ETCD_VERSION: ../versions.sh (through lib-gobuild.sh).
+ETCD_MODULE="go.etcd.io/etcd/server/v3"
 
 begin_build etcd "$ETCD_VERSION" "$ETCD_MODULE" etcd
 cat >"$W/go.mod" <<EOT

@@ -16,8 +16,11 @@
 # its `godebug` line is copied too. Version strings are stamped via -ldflags.
 set -euo pipefail
 
-# ---- versions -------------------------------------------------------------
-KUBE_VERSION="${KUBE_VERSION:-1.34.1}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib-gobuild.sh
+. "$HERE/lib-gobuild.sh"
+
+# KUBE_VERSION: ../versions.sh (through lib-gobuild.sh).
 KUBE_MODULE="k8s.io/kubernetes"
 # Staging modules are published as v0.<minor>.<patch> of the same release.
 STAGING_VERSION="v0.${KUBE_VERSION#*.}"
@@ -25,10 +28,6 @@ STAGING_VERSION="v0.${KUBE_VERSION#*.}"
 # versions) are the same whichever subset a run builds.
 KUBE_TOOLS="kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy"
 KUBE_CMDS="${KUBE_CMDS:-$KUBE_TOOLS}"
-
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=lib-gobuild.sh
-. "$HERE/lib-gobuild.sh"
 
 # shellcheck disable=SC2086
 begin_build kubernetes "$KUBE_VERSION" "$KUBE_MODULE" $KUBE_CMDS

@@ -7,17 +7,16 @@
 #
 # How: a wrapper module requires sigs.k8s.io/kwok at the pinned version and
 # builds its cmd/kwok and cmd/kwokctl packages; non-local replace directives
-# of kwok's go.mod (none in v0.7.0) are copied into the wrapper.
+# of kwok's go.mod, if any, are copied into the wrapper.
 set -euo pipefail
-
-# ---- versions -------------------------------------------------------------
-KWOK_VERSION="${KWOK_VERSION:-0.7.0}"
-KWOK_MODULE="sigs.k8s.io/kwok"
-KWOK_CMDS="kwok kwokctl"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib-gobuild.sh
 . "$HERE/lib-gobuild.sh"
+
+# KWOK_VERSION: ../versions.sh (through lib-gobuild.sh).
+KWOK_MODULE="sigs.k8s.io/kwok"
+KWOK_CMDS="kwok kwokctl"
 
 begin_build kwok "$KWOK_VERSION" "$KWOK_MODULE" kwok kwokctl
 

@@ -34,11 +34,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/../../lib.sh"
 close_inherited_fds
 
-# ---- versions (must match the build scripts' cache keys) ------------------
-KUBE_VERSION="${KUBE_VERSION:-1.34.1}"
-ETCD_VERSION="${ETCD_VERSION:-3.6.5}"
-KWOK_VERSION="${KWOK_VERSION:-0.7.0}"
-
+# KUBE_VERSION, ETCD_VERSION, KWOK_VERSION: ../versions.sh (through lib.sh), as in build-*.sh.
 CLUSTER_NAME="${CLUSTER_NAME:-e2e}"
 NODES="${NODES:-1}"
 STATE="${K8S_STATE_DIR:-$RUN_DIR/k8s-$CLUSTER_NAME}"
@@ -69,9 +65,9 @@ ensure_binaries() {
     [ -x "$f" ] && continue
     echo "missing $f: running the build scripts (idempotent, may take several minutes)"
     doing "building binaries (build-etcd.sh, build-kube.sh, build-kwok.sh)"
-    ETCD_VERSION=$ETCD_VERSION "$HERE/build-etcd.sh"
-    KUBE_VERSION=$KUBE_VERSION "$HERE/build-kube.sh"
-    KWOK_VERSION=$KWOK_VERSION "$HERE/build-kwok.sh"
+    "$HERE/build-etcd.sh"
+    "$HERE/build-kube.sh"
+    "$HERE/build-kwok.sh"
     break
   done
   for f in $want; do [ -x "$f" ] || die "$f is still missing after the build"; done

@@ -33,7 +33,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/../../lib.sh"
 
 # ---- settings -------------------------------------------------------------
-KUBE_VERSION="${KUBE_VERSION:-1.34.1}"
+# KUBE_VERSION: ../versions.sh (through lib.sh).
 CLUSTER_NAME="${CLUSTER_NAME:-e2e}"
 NODE_NAME="${NODE_NAME:-real-node}"
 # The node's pod network, a /24: its first address is the bridge's and the node's IP.
