@@ -1,10 +1,12 @@
 // Reads a stack's config into FlaskApp arguments, key by key as the settings table declares them
 // (Pulumi.yaml declares the same keys, types and defaults; a test holds the two equal).
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 
 import { FlaskAppArgs } from "./args";
 import { Setting, settingsTable } from "./settings";
+import { clearTextEntries, stackConfigFile } from "./stackFile";
 
 // The SDK tracks which keys the stack stores encrypted but does not declare the function.
 const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret(key: string): boolean })
@@ -17,10 +19,22 @@ export function argsFromConfig(config: pulumi.Config): FlaskAppArgs {
     const values = new Map(table.map((setting) => [setting.key, read(config, setting)]));
     const isSet = (key: string) => values.get(key) !== undefined;
 
-    for (const { key, secret } of table) {
-        if (secret && isSet(key) && !isConfigSecret(`${config.name}:${key}`)) {
+    const stackFile = stackConfigFile(pulumi.runtime.getRootDirectory(), pulumi.getStack());
+    for (const { key, type, secret } of table) {
+        if (!secret || !isSet(key)) continue;
+        const fullKey = `${config.name}:${key}`;
+        if (!isConfigSecret(fullKey)) {
             throw new pulumi.RunError(
                 `\`${key}\` must be stored encrypted: set it with \`${secret}\``,
+            );
+        }
+        const inClear = type === "object" && stackFile ? clearTextEntries(stackFile, fullKey) : [];
+        if (inClear.length > 0) {
+            const names = inClear.map((name) => `\`${key}.${name}\``).join(", ");
+            throw new pulumi.RunError(
+                `${names} ${inClear.length > 1 ? "are" : "is"} stored in clear text in ` +
+                    `${path.basename(stackFile!)}, beside encrypted entries: set ` +
+                    `${inClear.length > 1 ? "each" : "it"} with \`${secret}\``,
             );
         }
     }
