@@ -4,7 +4,7 @@
 //   npx ts-node benchmarks/containerFlags.ts NAME HOST_PORT
 import { containerSpec } from "../components/container";
 import { containerArgs } from "../components/docker";
-import { checkedSettings } from "../components/flaskApp";
+import { validSettings } from "../components/flaskApp";
 import { dockerRunArgs } from "../tools/testbed/dockerRun";
 import { promiseOf } from "../tools/testbed/promiseOf";
 
@@ -13,7 +13,7 @@ async function main() {
     if (!name || !Number.isInteger(Number(hostPort))) {
         throw new Error("usage: containerFlags.ts NAME HOST_PORT");
     }
-    const settings = checkedSettings(name, {
+    const settings = validSettings(name, {
         image: { repository: "localhost:5000/unused" },
         docker: { hostPort: Number(hostPort) },
     });

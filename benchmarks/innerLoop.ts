@@ -20,7 +20,7 @@ import { LocalWorkspace } from "@pulumi/pulumi/automation";
 
 import { containerSpec } from "../components/container";
 import { containerArgs } from "../components/docker";
-import { checkedSettings } from "../components/flaskApp";
+import { validSettings } from "../components/flaskApp";
 import { dockerRunArgs } from "../tools/testbed/dockerRun";
 import { promiseOf } from "../tools/testbed/promiseOf";
 import {
@@ -105,7 +105,7 @@ function cpuSeconds(name: string): number {
  * health probe and without (the image itself has none), `seconds` each, one after the other.
  */
 async function probeCost(ref: string, seconds: number) {
-    const settings = checkedSettings("probe-cost", {
+    const settings = validSettings("probe-cost", {
         image: { repository: "localhost:5000/unused" },
         docker: { hostPort: await freePort() },
     });

@@ -2,7 +2,8 @@
 // route, limits and how long it may take to stop. Each target translates it into its own terms.
 import * as pulumi from "@pulumi/pulumi";
 
-import { FlaskAppSettings, runtimeEnvSettings, valueAt } from "./settings";
+import { FlaskAppSettings, valueAt } from "./settings";
+import { runtimeEnvSettings } from "./settingsTable";
 
 /** UID and GID the app runs as, in both targets; the bundled Dockerfile creates this user. */
 const appUid = 10001;

@@ -6,7 +6,7 @@ import { FlaskAppArgs } from "./args";
 import { containerSpec } from "./container";
 import { DockerChildren, checkDocker, deployDocker } from "./docker";
 import { KubernetesChildren, checkKubernetes, deployKubernetes } from "./kubernetes";
-import { FlaskAppArgsError, FlaskAppSettings, resolveSettings, settingsProblems } from "./settings";
+import { FlaskAppArgsError, FlaskAppSettings, applyDefaults, listProblems } from "./settings";
 
 interface Children {
     readonly image: docker.Image;
@@ -33,7 +33,7 @@ export class FlaskApp extends pulumi.ComponentResource {
 
     constructor(name: string, args: FlaskAppArgs, opts?: pulumi.ComponentResourceOptions) {
         // Settings are checked before anything is registered, so a bad one creates nothing.
-        const settings = checkedSettings(name, args);
+        const settings = validSettings(name, args);
         super("flaskapp:index:FlaskApp", name, {}, opts);
 
         const image = buildImage(settings, this);
@@ -76,11 +76,11 @@ export class FlaskApp extends pulumi.ComponentResource {
 }
 
 /** The settings with their defaults, or `FlaskAppArgsError` naming every bad one. */
-export function checkedSettings(name: string, args: FlaskAppArgs): FlaskAppSettings {
-    const settings = resolveSettings(name, args);
+export function validSettings(name: string, args: FlaskAppArgs): FlaskAppSettings {
+    const settings = applyDefaults(name, args);
     // Each target's rules beside the settings' own checks, so that one error names them all.
     const targetChecks = { docker: checkDocker, kubernetes: checkKubernetes }[settings.target];
-    const problems = [...settingsProblems(args), ...(targetChecks?.(settings) ?? [])];
+    const problems = [...listProblems(args), ...(targetChecks?.(settings) ?? [])];
     if (problems.length > 0) throw new FlaskAppArgsError(name, problems);
     return settings;
 }

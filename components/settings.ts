@@ -1,438 +1,47 @@
-// Every setting in one table: where it sits in FlaskAppArgs, its stack config key, type, default,
-// description and the check its value must pass. The component's defaults and checks and the
-// stack-config reader work from it; a test holds Pulumi.yaml's config block and the README's
-// table equal to it (`npm run docs:config` rewrites the README's).
+// The settings as the component works with them: the caller's arguments over the settings
+// table's defaults (settingsTable.ts), and the problems found in them before anything is created.
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
-import {
-    DeployTarget,
-    FlaskAppArgs,
-    ResourcesArgs,
-    RestartPolicy,
-    ServiceType,
-    Toleration,
-} from "./args";
+import { FlaskAppArgs } from "./args";
 import * as checks from "./checks";
 import { splitRepository } from "./imageReference";
 import { isCpuQuantity, isMemoryQuantity, parseQuantity } from "./quantity";
+import { Setting, runtimeEnvSettings, settingsTable } from "./settingsTable";
 
-export interface Setting {
-    /** Stack config key, as Pulumi.yaml declares it. */
-    readonly key: string;
-    /** Where the value goes in FlaskAppArgs, e.g. `kubernetes.replicas`. */
-    readonly path: string;
-    readonly type: "string" | "integer" | "boolean" | "object" | "array";
-    /** The default, in stack config and in the component alike. */
-    readonly default: string | number | boolean | object;
-    /** The value that means "not set" (`""` for strings); what then applies is `unset`. */
-    readonly none?: string | number;
-    /** What applies when the setting is not set, for the README. */
-    readonly unset?: string;
-    readonly description: string;
-    /** What the value must be; values only known at deployment (outputs) are not checked. */
-    readonly check?: checks.Check;
-    /** The one target that reads it; both when absent. */
-    readonly target?: DeployTarget;
-    /** Must be stored encrypted in stack config: the command that does so. */
-    readonly secret?: string;
-    /** The component has no default: callers pass it; only stack config defaults it. */
-    readonly required?: true;
-}
+/** Paths of the settings whose `notSet` value leaves them unset, such as `kubernetes.nodePort`. */
+type MayStayUnset = Extract<(typeof settingsTable)[number], { notSet: unknown }>["path"];
 
-const docker = DeployTarget.Docker;
-const kubernetes = DeployTarget.Kubernetes;
-
-/** Highest WEB_CONCURRENCY and WEB_TIMEOUT the app server accepts (app/server.py). */
-const maxWorkers = 64;
-const maxRequestTimeoutSeconds = 3600;
-
-export const settingsTable = [
-    {
-        key: "target",
-        path: "target",
-        type: "string",
-        default: "docker",
-        description: 'Where the app runs, "docker" (the local Docker Engine) or "kubernetes".',
-        check: checks.oneOf(Object.values(DeployTarget)),
-    },
-    {
-        key: "appPath",
-        path: "appPath",
-        type: "string",
-        default: "",
-        none: "",
-        unset: "the bundled `app/`",
-        description:
-            "Folder holding the app and its Dockerfile. Empty means the bundled app/ folder.",
-        check: checks.appFolder,
-    },
-    {
-        key: "appName",
-        path: "appName",
-        type: "string",
-        default: "flask-app",
-        description: "Name of the application, its app.kubernetes.io/name label.",
-        check: checks.dnsLabel,
-    },
-    {
-        key: "imageRepository",
-        path: "image.repository",
-        type: "string",
-        default: "localhost:5000/flask-app",
-        description:
-            "Repository the image is pushed to, without tag, e.g. localhost:5000/flask-app.",
-        check: checks.imageRepository,
-        required: true,
-    },
-    {
-        key: "imageTag",
-        path: "image.tag",
-        type: "string",
-        default: "latest",
-        description: "Tag pushed beside the digest; what runs is always pinned by digest.",
-        check: checks.imageTag,
-    },
-    {
-        key: "platform",
-        path: "image.platform",
-        type: "string",
-        default: "linux/amd64",
-        description: "Platform the image is built for.",
-        check: checks.platform,
-    },
-    {
-        key: "baseImage",
-        path: "image.buildArgs.BASE_IMAGE",
-        type: "string",
-        default: "",
-        none: "",
-        unset: "the Dockerfile's pinned `python:…-slim`",
-        description:
-            "BASE_IMAGE build argument, the Python base image. Empty means the Dockerfile's pinned default.",
-        check: checks.imageReference,
-    },
-    {
-        key: "pipIndexUrl",
-        path: "image.buildArgs.PIP_INDEX_URL",
-        type: "string",
-        default: "",
-        none: "",
-        unset: "PyPI",
-        description:
-            "PIP_INDEX_URL build argument, a private Python package index. Empty means PyPI.",
-        check: checks.httpUrl,
-    },
-    {
-        key: "pipTrustedHost",
-        path: "image.buildArgs.PIP_TRUSTED_HOST",
-        type: "string",
-        default: "",
-        none: "",
-        unset: "none",
-        description:
-            "PIP_TRUSTED_HOST build argument, a package index host reached over plain HTTP. Empty means none.",
-        check: checks.hostName,
-    },
-    {
-        key: "registryServer",
-        path: "registry.server",
-        type: "string",
-        default: "",
-        none: "",
-        unset: "the host in `imageRepository`",
-        description: "Registry host for the credentials. Empty means the host in imageRepository.",
-        check: checks.registryHost,
-    },
-    {
-        key: "registryUsername",
-        path: "registry.username",
-        type: "string",
-        default: "",
-        none: "",
-        unset: "none (anonymous push)",
-        description:
-            "Registry user name. Empty means an anonymous push; when set, registryPassword is required.",
-    },
-    {
-        key: "registryPassword",
-        path: "registry.password",
-        type: "string",
-        default: "",
-        none: "",
-        unset: "none",
-        description:
-            "Registry password or token; must be set with `pulumi config set --secret`. Required with registryUsername.",
-        secret: "pulumi config set --secret registryPassword",
-    },
-    {
-        key: "containerPort",
-        path: "containerPort",
-        type: "integer",
-        default: 8000,
-        description: "Port the app listens on in the container (PORT).",
-        check: checks.port,
-    },
-    {
-        key: "workers",
-        path: "workers",
-        type: "integer",
-        default: 2,
-        description: "Worker processes of the app server (WEB_CONCURRENCY).",
-        check: checks.integer(1, maxWorkers),
-    },
-    {
-        key: "requestTimeoutSeconds",
-        path: "requestTimeoutSeconds",
-        type: "integer",
-        default: 30,
-        description:
-            "Request timeout in seconds, and the longest SIGTERM waits for requests in flight (WEB_TIMEOUT).",
-        check: checks.integer(1, maxRequestTimeoutSeconds),
-    },
-    {
-        key: "healthPath",
-        path: "healthPath",
-        type: "string",
-        default: "/healthz",
-        description: "Health route that the Docker healthcheck and the Kubernetes probes call.",
-        check: checks.urlPath,
-    },
-    {
-        key: "greeting",
-        path: "env.GREETING",
-        type: "string",
-        default: "",
-        none: "",
-        unset: "the app's own",
-        description:
-            "GREETING environment variable, the app's message. Empty means the app's default.",
-    },
-    {
-        key: "env",
-        path: "env",
-        type: "object",
-        default: {},
-        description:
-            "Environment variables of the app, an object of strings; set one with `pulumi config set --path 'env.NAME' value`.",
-        check: checks.envNames,
-    },
-    {
-        key: "secretEnv",
-        path: "secretEnv",
-        type: "object",
-        default: {},
-        description:
-            "Environment variables kept secret in state, outputs and logs; set one with `pulumi config set --secret --path 'secretEnv.NAME' value`.",
-        check: checks.envNames,
-        secret: "pulumi config set --secret --path 'secretEnv.NAME' value",
-    },
-    {
-        key: "cpuRequest",
-        path: "resources.cpuRequest",
-        type: "string",
-        default: "100m",
-        description: "CPU request (Kubernetes quantity). Kubernetes only.",
-        check: checks.cpuQuantity,
-    },
-    {
-        key: "cpuLimit",
-        path: "resources.cpuLimit",
-        type: "string",
-        default: "500m",
-        description: "CPU limit (Kubernetes quantity), on both targets.",
-        check: checks.cpuQuantity,
-    },
-    {
-        key: "memoryRequest",
-        path: "resources.memoryRequest",
-        type: "string",
-        default: "128Mi",
-        description: "Memory request (Kubernetes quantity). Kubernetes only.",
-        check: checks.memoryQuantity,
-    },
-    {
-        key: "memoryLimit",
-        path: "resources.memoryLimit",
-        type: "string",
-        default: "256Mi",
-        description: "Memory limit (Kubernetes quantity), on both targets.",
-        check: checks.memoryQuantity,
-    },
-    {
-        key: "hostAddress",
-        path: "docker.hostAddress",
-        type: "string",
-        default: "127.0.0.1",
-        description: "Host address the container port is published on. Docker only.",
-        check: checks.ipAddress,
-        target: docker,
-    },
-    {
-        key: "hostPort",
-        path: "docker.hostPort",
-        type: "integer",
-        default: 8080,
-        description: "Host port the container port is published on. Docker only.",
-        check: checks.port,
-        target: docker,
-    },
-    {
-        key: "restartPolicy",
-        path: "docker.restartPolicy",
-        type: "string",
-        default: "unless-stopped",
-        description:
-            "Container restart policy, no, on-failure, always or unless-stopped. Docker only.",
-        check: checks.oneOf(Object.values(RestartPolicy)),
-        target: docker,
-    },
-    {
-        key: "healthyTimeoutSeconds",
-        path: "docker.healthyTimeoutSeconds",
-        type: "integer",
-        default: 60,
-        description: "Seconds to wait for the container to become healthy. Docker only.",
-        check: checks.integer(1),
-        target: docker,
-    },
-    {
-        key: "liveUpdate",
-        path: "docker.liveUpdate",
-        type: "boolean",
-        default: false,
-        description:
-            "Mount the app folder read-only over the image's /app so that `npm run dev -- --watch` reloads saved code in place; off means the container runs exactly the pushed image. Docker only.",
-        check: checks.boolean,
-        target: docker,
-    },
-    {
-        key: "namespace",
-        path: "kubernetes.namespace",
-        type: "string",
-        default: "default",
-        description: "Namespace of every object. Kubernetes only.",
-        check: checks.dnsLabel,
-        target: kubernetes,
-    },
-    {
-        key: "createNamespace",
-        path: "kubernetes.createNamespace",
-        type: "boolean",
-        default: false,
-        description: 'Create the namespace, enforcing Pod Security "restricted". Kubernetes only.',
-        check: checks.boolean,
-        target: kubernetes,
-    },
-    {
-        key: "replicas",
-        path: "kubernetes.replicas",
-        type: "integer",
-        default: 2,
-        description: "Replicas of the Deployment. Kubernetes only.",
-        check: checks.integer(1),
-        target: kubernetes,
-    },
-    {
-        key: "serviceType",
-        path: "kubernetes.serviceType",
-        type: "string",
-        default: "ClusterIP",
-        description: "Service type, ClusterIP, NodePort or LoadBalancer. Kubernetes only.",
-        check: checks.oneOf(Object.values(ServiceType)),
-        target: kubernetes,
-    },
-    {
-        key: "servicePort",
-        path: "kubernetes.servicePort",
-        type: "integer",
-        default: 80,
-        description: "Port the Service listens on. Kubernetes only.",
-        check: checks.port,
-        target: kubernetes,
-    },
-    {
-        key: "nodePort",
-        path: "kubernetes.nodePort",
-        type: "integer",
-        default: 0,
-        none: 0,
-        unset: "one the cluster picks",
-        description:
-            "Fixed node port of a NodePort or LoadBalancer Service. 0 means one the cluster picks. Kubernetes only.",
-        check: checks.port,
-        target: kubernetes,
-    },
-    {
-        key: "kubeconfig",
-        path: "kubernetes.kubeconfig",
-        type: "string",
-        default: "",
-        none: "",
-        unset: "the ambient kubeconfig",
-        description:
-            "Kubeconfig contents, set with `pulumi config set --secret`. Empty means the ambient kubeconfig. Kubernetes only.",
-        target: kubernetes,
-        secret: "pulumi config set --secret kubeconfig",
-    },
-    {
-        key: "awaitTimeoutSeconds",
-        path: "kubernetes.awaitTimeoutSeconds",
-        type: "integer",
-        default: 300,
-        description:
-            "Seconds to wait for the Deployment and Service to become ready. Kubernetes only.",
-        check: checks.integer(1),
-        target: kubernetes,
-    },
-    {
-        key: "nodeSelector",
-        path: "kubernetes.nodeSelector",
-        type: "object",
-        default: {},
-        description:
-            "Node labels a node must carry to run the pods; set one with `pulumi config set --path 'nodeSelector.KEY' value`. Kubernetes only.",
-        check: checks.nodeSelector,
-        target: kubernetes,
-    },
-    {
-        key: "tolerations",
-        path: "kubernetes.tolerations",
-        type: "array",
-        default: [],
-        description:
-            "Taints the pods tolerate, Kubernetes tolerations (key, operator, value, effect); set with `pulumi config set --path 'tolerations[0].key' KEY`. Kubernetes only.",
-        check: checks.tolerations,
-        target: kubernetes,
-    },
-    {
-        key: "allowEgress",
-        path: "kubernetes.allowEgress",
-        type: "boolean",
-        default: false,
-        description:
-            "Let the pods open connections out, DNS included; their NetworkPolicy refuses them otherwise. Kubernetes only.",
-        check: checks.boolean,
-        target: kubernetes,
-    },
-] as const satisfies readonly Setting[];
-
-export type SettingPath = (typeof settingsTable)[number]["path"];
+/**
+ * `T`, the arguments at `Prefix`, with the defaults applied: every field is present, except the
+ * settings that may stay unset. Groups of settings (`image`, `docker`, ...) are resolved field by
+ * field; a list or a map of names (`tolerations`, `env`) is one value.
+ */
+type Resolved<T, Prefix extends string = ""> = {
+    readonly [K in keyof T & string as `${Prefix}${K}` extends MayStayUnset ? never : K]-?: Field<
+        Exclude<T[K], undefined>,
+        `${Prefix}${K}.`
+    >;
+} & {
+    readonly [K in keyof T & string as `${Prefix}${K}` extends MayStayUnset ? K : never]?: T[K];
+};
+type Field<V, Prefix extends string> = [V] extends [readonly unknown[]]
+    ? V
+    : [V] extends [object]
+      ? string extends keyof V
+          ? V
+          : Resolved<V, Prefix>
+      : V;
 
 /** Every setting with its default applied; what the rest of the component works from. */
-export interface FlaskAppSettings {
+export type FlaskAppSettings = Omit<Resolved<FlaskAppArgs>, "appPath" | "registry"> & {
+    /** The component's name, from which its children's names derive. */
     readonly name: string;
-    readonly target: DeployTarget;
+    /** The caller's app folder, else the bundled one. */
     readonly appPath: string;
-    readonly appName: string;
-    readonly image: {
-        readonly repository: string;
-        readonly tag: string;
-        readonly platform: string;
-        readonly buildArgs: Record<string, pulumi.Input<string>>;
-    };
     readonly registry: {
+        /** The host in `image.repository`, else `registry.server`, else Docker Hub. */
         readonly server: string;
         /** Username and password, which come together or not at all. */
         readonly credentials?: {
@@ -440,41 +49,7 @@ export interface FlaskAppSettings {
             readonly password: pulumi.Input<string>;
         };
     };
-    readonly containerPort: number;
-    readonly workers: number;
-    readonly requestTimeoutSeconds: number;
-    readonly healthPath: string;
-    readonly resources: Required<ResourcesArgs>;
-    readonly env: Record<string, pulumi.Input<string>>;
-    readonly secretEnv: Record<string, pulumi.Input<string>>;
-    readonly docker: {
-        readonly hostAddress: string;
-        readonly hostPort: number;
-        readonly restartPolicy: string;
-        readonly healthyTimeoutSeconds: number;
-        readonly liveUpdate: boolean;
-    };
-    readonly kubernetes: {
-        readonly namespace: string;
-        readonly createNamespace: boolean;
-        readonly replicas: number;
-        readonly serviceType: string;
-        readonly servicePort: number;
-        readonly nodePort?: number;
-        readonly kubeconfig?: pulumi.Input<string>;
-        readonly awaitTimeoutSeconds: number;
-        readonly nodeSelector: Record<string, string>;
-        readonly tolerations: Toleration[];
-        readonly allowEgress: boolean;
-    };
-}
-
-/** Environment variables the component sets from its own settings (app/server.py reads them). */
-export const runtimeEnvSettings = {
-    PORT: "containerPort",
-    WEB_CONCURRENCY: "workers",
-    WEB_TIMEOUT: "requestTimeoutSeconds",
-} as const satisfies Record<string, SettingPath>;
+};
 
 /** Raised before any resource is created when a setting is invalid; lists every bad setting. */
 export class FlaskAppArgsError extends pulumi.RunError {
@@ -514,24 +89,61 @@ export function valueAt(object: object, dotted: string): unknown {
         );
 }
 
-function settingAt(path: SettingPath): Setting {
-    return settingsTable.find((s) => s.path === path)!;
+/**
+ * Sets `value` at a dotted path of `object`, creating the groups on the way; a map (such as
+ * `env`) is merged into the one already there.
+ */
+export function setAt(object: object, dotted: string, value: unknown): void {
+    const parts = dotted.split(".");
+    let at = object as Record<string, unknown>;
+    for (const part of parts.slice(0, -1)) {
+        at[part] ??= {};
+        at = at[part] as Record<string, unknown>;
+    }
+    const last = parts[parts.length - 1];
+    at[last] = isGroup(value) && isGroup(at[last]) ? { ...at[last], ...value } : value;
 }
 
-/** The caller's value of a setting, else its default; undefined when neither is set. */
-function valueOf<T>(args: FlaskAppArgs, path: SettingPath): T {
-    const setting = settingAt(path);
-    const value = valueAt(args, path);
-    if (value !== undefined) return value as T;
-    if (setting.required || setting.default === setting.none) return undefined as T;
-    return setting.default as T;
+/** A plain object: a group of settings or a map of names, not a list, output or promise. */
+function isGroup(value: unknown): value is Record<string, unknown> {
+    if (typeof value !== "object" || value === null) return false;
+    const prototype: unknown = Object.getPrototypeOf(value);
+    return prototype === Object.prototype || prototype === null;
 }
 
 /**
- * Checks of one setting against another, over every target. Each returns what is wrong, naming
- * both settings.
+ * The settings table's defaults at their paths. A setting that stays unset is left out, but the
+ * group it sits in is there (`image.buildArgs` for `BASE_IMAGE`).
  */
-export const crossChecks: Record<string, (args: FlaskAppArgs) => string[]> = {
+function tableDefaults(): object {
+    const defaults = {};
+    for (const setting of settingsTable as readonly Setting[]) {
+        if (setting.required) continue;
+        if (setting.default !== setting.notSet) setAt(defaults, setting.path, setting.default);
+        else if (setting.path.includes("."))
+            setAt(defaults, setting.path.replace(/\.[^.]*$/, ""), {});
+    }
+    return defaults;
+}
+
+/** `value` over `fallback`, group by group: a field the caller leaves undefined keeps its default. */
+function over(fallback: unknown, value: unknown): unknown {
+    if (value === undefined) return fallback;
+    if (!isGroup(fallback) || !isGroup(value)) return value;
+    const keys = new Set([...Object.keys(fallback), ...Object.keys(value)]);
+    return Object.fromEntries([...keys].map((key) => [key, over(fallback[key], value[key])]));
+}
+
+/** The caller's arguments over the table's defaults, as given: nothing computed, nothing checked. */
+function withDefaults(args: FlaskAppArgs): FlaskAppArgs {
+    return over(tableDefaults(), args) as FlaskAppArgs;
+}
+
+/**
+ * Checks of one setting against another, over every target, on the arguments with their
+ * defaults. Each returns what is wrong, naming both settings.
+ */
+export const crossChecks: Record<string, (given: FlaskAppArgs) => string[]> = {
     registryCredentialsTogether: ({ registry = {} }) => [
         ...(registry.password !== undefined && !registry.username
             ? ["`registry.password` needs `registry.username`; got a password and no username"]
@@ -551,14 +163,14 @@ export const crossChecks: Record<string, (args: FlaskAppArgs) => string[]> = {
               ]
             : [];
     },
-    limitsNotBelowRequests: (args) =>
+    limitsNotBelowRequests: (given) =>
         (
             [
                 ["resources.cpuLimit", "resources.cpuRequest", isCpuQuantity],
                 ["resources.memoryLimit", "resources.memoryRequest", isMemoryQuantity],
             ] as const
         ).flatMap(([limit, request, valid]) => {
-            const [l, r] = [valueOf<string>(args, limit), valueOf<string>(args, request)];
+            const [l, r] = [valueAt(given, limit), valueAt(given, request)] as string[];
             // Compared only when both are good: a bad one is reported by its own check.
             return valid(l) && valid(r) && parseQuantity(l)! < parseQuantity(r)!
                 ? [
@@ -590,17 +202,17 @@ export const crossChecks: Record<string, (args: FlaskAppArgs) => string[]> = {
  * Problems of `args`: each setting the target reads against its own check, then the checks
  * between settings. Values that are outputs are known only at deployment and are not checked.
  */
-export function settingsProblems(args: FlaskAppArgs): string[] {
-    const target = valueOf<string>(args, "target");
-    const own = settingsTable.flatMap((setting: Setting) => {
-        if (setting.target !== undefined && setting.target !== target) return [];
-        const value = valueOf<unknown>(args, setting.path as SettingPath);
+export function listProblems(args: FlaskAppArgs): string[] {
+    const given = withDefaults(args);
+    const own = (settingsTable as readonly Setting[]).flatMap((setting) => {
+        if (setting.target !== undefined && setting.target !== given.target) return [];
+        const value = valueAt(given, setting.path);
         if (setting.check === undefined || !isKnown(value)) return [];
         // A required setting the caller left out is reported by its check, as undefined.
         if (value === undefined && !setting.required) return [];
         return setting.check(setting.path, value);
     });
-    return [...own, ...Object.values(crossChecks).flatMap((check) => check(args))];
+    return [...own, ...Object.values(crossChecks).flatMap((check) => check(given))];
 }
 
 /** A value there now, rather than an output or promise that resolves at deployment. */
@@ -609,30 +221,24 @@ function isKnown(value: unknown): boolean {
 }
 
 /**
- * Applies the defaults to `args`. Bad values are carried as they are, so that the targets' own
- * checks can run beside `settingsProblems`; nothing may be deployed from settings with problems.
+ * `args` over the table's defaults, with the values computed from others: the app folder, the
+ * repository and the registry. Bad values are carried as they are, so that the targets' own
+ * checks can run beside `listProblems`; nothing may be deployed from settings with problems.
  */
-export function resolveSettings(name: string, args: FlaskAppArgs): FlaskAppSettings {
-    const value = <T>(path: SettingPath) => valueOf<T>(args, path);
-    const registry = args.registry ?? {};
-    const given = args.image?.repository;
-    const split = splitRepository(given ?? "");
+export function applyDefaults(name: string, args: FlaskAppArgs): FlaskAppSettings {
+    const given = withDefaults(args);
+    const registry = given.registry ?? {};
+    const split = splitRepository(given.image?.repository ?? "");
     // A repository without a host is on the registry server named, else on Docker Hub.
     const repository =
         split && split.host === undefined && registry.server !== undefined
             ? `${registry.server}/${split.path}`
-            : given;
+            : given.image?.repository;
     return {
+        ...given,
         name,
-        target: value("target"),
-        appPath: value<string | undefined>("appPath") ?? bundledAppPath(),
-        appName: value("appName"),
-        image: {
-            repository,
-            tag: value("image.tag"),
-            platform: value("image.platform"),
-            buildArgs: args.image?.buildArgs ?? {},
-        },
+        appPath: given.appPath ?? bundledAppPath(),
+        image: { ...given.image, repository },
         registry: {
             server: split?.host ?? registry.server ?? "docker.io",
             credentials:
@@ -640,37 +246,5 @@ export function resolveSettings(name: string, args: FlaskAppArgs): FlaskAppSetti
                     ? { username: registry.username, password: registry.password }
                     : undefined,
         },
-        containerPort: value("containerPort"),
-        workers: value("workers"),
-        requestTimeoutSeconds: value("requestTimeoutSeconds"),
-        healthPath: value("healthPath"),
-        resources: {
-            cpuRequest: value("resources.cpuRequest"),
-            cpuLimit: value("resources.cpuLimit"),
-            memoryRequest: value("resources.memoryRequest"),
-            memoryLimit: value("resources.memoryLimit"),
-        },
-        env: value("env"),
-        secretEnv: value("secretEnv"),
-        docker: {
-            hostAddress: value("docker.hostAddress"),
-            hostPort: value("docker.hostPort"),
-            restartPolicy: value("docker.restartPolicy"),
-            healthyTimeoutSeconds: value("docker.healthyTimeoutSeconds"),
-            liveUpdate: value("docker.liveUpdate"),
-        },
-        kubernetes: {
-            namespace: value("kubernetes.namespace"),
-            createNamespace: value("kubernetes.createNamespace"),
-            replicas: value("kubernetes.replicas"),
-            serviceType: value("kubernetes.serviceType"),
-            servicePort: value("kubernetes.servicePort"),
-            nodePort: value("kubernetes.nodePort"),
-            kubeconfig: value("kubernetes.kubeconfig"),
-            awaitTimeoutSeconds: value("kubernetes.awaitTimeoutSeconds"),
-            nodeSelector: value("kubernetes.nodeSelector"),
-            tolerations: value("kubernetes.tolerations"),
-            allowEgress: value("kubernetes.allowEgress"),
-        },
-    };
+    } as FlaskAppSettings;
 }

@@ -5,14 +5,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 
 import { FlaskAppArgs } from "./args";
-import { Setting, settingsTable } from "./settings";
+import { setAt } from "./settings";
+import { Setting, settingsTable } from "./settingsTable";
 import { clearTextEntries, stackConfigFile } from "./stackFile";
 
 // The SDK tracks which keys the stack stores encrypted but does not declare the function.
 const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret(key: string): boolean })
     .isConfigSecret;
 
-/** FlaskApp arguments from `config`; a key set to its "none" (`""`, or 0 for `nodePort`) is left out. */
+/** FlaskApp arguments from `config`; a key set to its `notSet` value (`""`, or 0 for `nodePort`) is left out. */
 export function argsFromConfig(config: pulumi.Config): FlaskAppArgs {
     refuseUnknownKeys(config.name);
     const table: readonly Setting[] = settingsTable;
@@ -38,17 +39,6 @@ export function argsFromConfig(config: pulumi.Config): FlaskAppArgs {
             );
         }
     }
-    if (isSet("registryPassword") && !isSet("registryUsername")) {
-        throw new pulumi.RunError(
-            "`registryPassword` needs `registryUsername`: set both, or neither for an anonymous push",
-        );
-    }
-    if (isSet("registryUsername") && !isSet("registryPassword")) {
-        throw new pulumi.RunError(
-            "`registryUsername` needs `registryPassword`: set it with " +
-                "`pulumi config set --secret registryPassword`",
-        );
-    }
     if (isSet("greeting") && "GREETING" in ((values.get("env") as object | undefined) ?? {})) {
         throw new pulumi.RunError("`greeting` and `env.GREETING` both set GREETING: keep one");
     }
@@ -69,7 +59,7 @@ export function argsFromConfig(config: pulumi.Config): FlaskAppArgs {
     return args;
 }
 
-/** A key's value as the component takes it, or undefined when it is unset or "none". */
+/** A key's value as the component takes it, or undefined when it is unset or `notSet`. */
 function read(config: pulumi.Config, setting: Setting): unknown {
     const { key, type } = setting;
     const value =
@@ -82,7 +72,7 @@ function read(config: pulumi.Config, setting: Setting): unknown {
                 : config.getObject<unknown>(key);
     // The engine passes Pulumi.yaml's defaults; a program run without them gets the same ones.
     const given = value ?? setting.default;
-    if (given === setting.none) return undefined;
+    if (given === setting.notSet) return undefined;
     if (key === "env" || key === "secretEnv") {
         const env = stringMap(key, given);
         if (Object.keys(env).length === 0) return undefined;
@@ -114,22 +104,6 @@ function stringMap(key: string, value: unknown): Record<string, string> {
         );
     }
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
-}
-
-/** Sets `value` at a dotted path of `object`, creating the objects on the way. */
-function setAt(object: object, dotted: string, value: unknown): void {
-    const parts = dotted.split(".");
-    let at = object as Record<string, unknown>;
-    for (const part of parts.slice(0, -1)) {
-        at[part] ??= {};
-        at = at[part] as Record<string, unknown>;
-    }
-    const last = parts[parts.length - 1];
-    // `env` may already hold GREETING, set by the `greeting` key.
-    at[last] =
-        typeof value === "object" && !pulumi.Output.isInstance(value) && !Array.isArray(value)
-            ? { ...(at[last] as object), ...(value as object) }
-            : value;
 }
 
 /** A typo in a key would otherwise be ignored: name it, and the declared key it is closest to. */

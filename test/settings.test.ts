@@ -6,8 +6,9 @@ import * as os from "os";
 import * as path from "path";
 
 import { FlaskApp, FlaskAppArgs, FlaskAppArgsError } from "../components";
-import { checkedSettings } from "../components/flaskApp";
-import { Setting, settingsTable, valueAt } from "../components/settings";
+import { validSettings } from "../components/flaskApp";
+import { valueAt } from "../components/settings";
+import { Setting, settingsTable } from "../components/settingsTable";
 
 const image = { repository: "localhost:5000/flask-app" };
 const base: FlaskAppArgs = { image };
@@ -248,9 +249,9 @@ const rejected: [FlaskAppArgs, string][] = [
 describe("FlaskApp settings", () => {
     it("applies the settings table's defaults", () => {
         for (const target of ["docker", "kubernetes"] as const) {
-            const settings = checkedSettings("web", { ...base, target });
+            const settings = validSettings("web", { ...base, target });
             for (const setting of settingsTable as readonly Setting[]) {
-                const expected = setting.default === setting.none ? undefined : setting.default;
+                const expected = setting.default === setting.notSet ? undefined : setting.default;
                 if (setting.required || ["target", "appPath"].includes(setting.path)) continue;
                 // Settings the component fills in from others: checked below.
                 if (
@@ -270,20 +271,20 @@ describe("FlaskApp settings", () => {
     });
 
     it("builds the bundled app, relative to the working directory", () => {
-        assert.strictEqual(checkedSettings("web", base).appPath, "app");
+        assert.strictEqual(validSettings("web", base).appPath, "app");
     });
 
     it("keeps a default when a setting is passed as undefined", () => {
-        const settings = checkedSettings("web", { ...base, docker: { hostPort: undefined } });
+        const settings = validSettings("web", { ...base, docker: { hostPort: undefined } });
         assert.strictEqual(settings.docker.hostPort, 8080);
     });
 
     it("takes the registry from the repository, else Docker Hub", () => {
-        assert.strictEqual(checkedSettings("web", base).registry.server, "localhost:5000");
-        const hub = checkedSettings("web", { image: { repository: "acme/web" } });
+        assert.strictEqual(validSettings("web", base).registry.server, "localhost:5000");
+        const hub = validSettings("web", { image: { repository: "acme/web" } });
         assert.strictEqual(hub.registry.server, "docker.io");
         assert.strictEqual(hub.image.repository, "acme/web");
-        const named = checkedSettings("web", {
+        const named = validSettings("web", {
             image: { repository: "acme/web" },
             registry: { server: "ghcr.io" },
         });
@@ -291,8 +292,8 @@ describe("FlaskApp settings", () => {
     });
 
     it("keeps the registry credentials together", () => {
-        assert.strictEqual(checkedSettings("web", base).registry.credentials, undefined);
-        const settings = checkedSettings("web", {
+        assert.strictEqual(validSettings("web", base).registry.credentials, undefined);
+        const settings = validSettings("web", {
             ...base,
             registry: { username: "ci", password: "hunter2" },
         });
@@ -340,21 +341,18 @@ describe("FlaskApp settings", () => {
     });
 
     it("names every bad setting at once", () => {
-        assert.throws(
-            () => checkedSettings("web", { ...k8s({ replicas: 0 }), containerPort: -1 }),
-            {
-                message:
-                    'FlaskApp "web" has 2 invalid settings:\n' +
-                    "  - `containerPort` must be an integer from 1 to 65535; got -1\n" +
-                    "  - `kubernetes.replicas` must be an integer of at least 1; got 0",
-            },
-        );
+        assert.throws(() => validSettings("web", { ...k8s({ replicas: 0 }), containerPort: -1 }), {
+            message:
+                'FlaskApp "web" has 2 invalid settings:\n' +
+                "  - `containerPort` must be an integer from 1 to 65535; got -1\n" +
+                "  - `kubernetes.replicas` must be an integer of at least 1; got 0",
+        });
     });
 
     it("names a target's own rule beside the settings' checks", () => {
         assert.throws(
             () =>
-                checkedSettings("web", {
+                validSettings("web", {
                     ...base,
                     containerPort: -1,
                     resources: { memoryRequest: "1Mi", memoryLimit: "5Mi" },
@@ -369,13 +367,13 @@ describe("FlaskApp settings", () => {
     });
 
     it("ignores the settings of the target it does not deploy to", () => {
-        assert.doesNotThrow(() => checkedSettings("web", { ...base, kubernetes: { replicas: 0 } }));
-        assert.doesNotThrow(() => checkedSettings("web", { ...k8s(), docker: { hostPort: 0 } }));
+        assert.doesNotThrow(() => validSettings("web", { ...base, kubernetes: { replicas: 0 } }));
+        assert.doesNotThrow(() => validSettings("web", { ...k8s(), docker: { hostPort: 0 } }));
     });
 
     it("checks values given as outputs only once they are known, at deployment", () => {
         assert.doesNotThrow(() =>
-            checkedSettings("web", {
+            validSettings("web", {
                 image: { ...image, buildArgs: { BASE_IMAGE: Promise.resolve("python") } },
             }),
         );

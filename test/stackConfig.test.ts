@@ -6,8 +6,9 @@ import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 
 import { argsFromConfig } from "../components";
-import { checkedSettings } from "../components/flaskApp";
-import { Setting, settingsTable, valueAt } from "../components/settings";
+import { validSettings } from "../components/flaskApp";
+import { valueAt } from "../components/settings";
+import { Setting, settingsTable } from "../components/settingsTable";
 import { configTable } from "../tools/configTable";
 
 interface ProjectFile {
@@ -79,8 +80,8 @@ describe("stack config", () => {
         const fromProject = argsFromConfig(useConfig({}));
         assert.deepStrictEqual(fromProject, fromCode);
         assert.deepStrictEqual(
-            checkedSettings("flask-app", fromCode),
-            checkedSettings("flask-app", fromProject),
+            validSettings("flask-app", fromCode),
+            validSettings("flask-app", fromProject),
         );
     });
 
@@ -184,10 +185,7 @@ describe("stack config", () => {
     });
 
     it("makes the dev stack a local Docker deployment pushing to localhost:5000", () => {
-        const settings = checkedSettings(
-            "flask-app",
-            argsFromConfig(useConfig(stackConfig("dev"))),
-        );
+        const settings = validSettings("flask-app", argsFromConfig(useConfig(stackConfig("dev"))));
         assert.strictEqual(settings.target, "docker");
         assert.strictEqual(settings.image.repository, "localhost:5000/flask-app");
         assert.strictEqual(settings.registry.server, "localhost:5000");
@@ -201,7 +199,7 @@ describe("stack config", () => {
     });
 
     it("makes the staging stack a Kubernetes deployment in its own namespace", () => {
-        const settings = checkedSettings(
+        const settings = validSettings(
             "flask-app",
             argsFromConfig(useConfig(stackConfig("staging"))),
         );
@@ -301,10 +299,11 @@ describe("stack config", () => {
         });
     });
 
-    it("refuses a registry user name without a password", () => {
-        assert.throws(() => argsFromConfig(useConfig({ "flask-app:registryUsername": "ci" })), {
+    it("carries a registry user name without a password to the component, which refuses it", () => {
+        const args = argsFromConfig(useConfig({ "flask-app:registryUsername": "ci" }));
+        assert.throws(() => validSettings("flask-app", args), {
             message:
-                "`registryUsername` needs `registryPassword`: set it with `pulumi config set --secret registryPassword`",
+                'FlaskApp "flask-app": `registry.username` needs `registry.password`; got username "ci" and no password',
         });
     });
 
@@ -324,16 +323,6 @@ describe("stack config", () => {
     it("ignores keys of other namespaces", () => {
         pulumi.runtime.setAllConfig({ "aws:region": "eu-west-1" });
         assert.doesNotThrow(() => argsFromConfig(new pulumi.Config("flask-app")));
-    });
-
-    it("refuses a registry password without a user name", () => {
-        const config = useConfig({ "flask-app:registryPassword": "hunter2" }, [
-            "flask-app:registryPassword",
-        ]);
-        assert.throws(() => argsFromConfig(config), {
-            message:
-                "`registryPassword` needs `registryUsername`: set both, or neither for an anonymous push",
-        });
     });
 
     it("runs the program on the dev stack's config", async () => {

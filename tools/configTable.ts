@@ -2,13 +2,13 @@
 // differ (a unit test compares them). Usage: npm run docs:config, to rewrite README.md's table.
 import * as fs from "fs";
 
-import { Setting, settingsTable } from "../components/settings";
+import { Setting, settingsTable } from "../components/settingsTable";
 
 const start = "<!-- config table: written by `npm run docs:config` from components/settings.ts -->";
 const end = "<!-- end of config table -->";
 
 function defaultCell(setting: Setting): string {
-    if (setting.default === setting.none) return setting.unset ?? "none";
+    if (setting.default === setting.notSet) return setting.notSetMeans ?? "none";
     return (
         "`" +
         (typeof setting.default === "object"

@@ -490,7 +490,7 @@ describe("the program on the real Pulumi engine", function () {
                 key: "registryPassword without registryUsername",
                 config: { registryPassword: secret("hunter2") },
                 message:
-                    "`registryPassword` needs `registryUsername`: set both, or neither for an anonymous push",
+                    'FlaskApp "flask-app": `registry.password` needs `registry.username`; got a password and no username',
             },
             {
                 key: "registryPassword in plain text",
@@ -520,7 +520,7 @@ describe("the program on the real Pulumi engine", function () {
                 key: "registryUsername without registryPassword",
                 config: { registryUsername: "ci" },
                 message:
-                    "`registryUsername` needs `registryPassword`: set it with `pulumi config set --secret registryPassword`",
+                    'FlaskApp "flask-app": `registry.username` needs `registry.password`; got username "ci" and no password',
             },
             {
                 key: "greeting together with env.GREETING",

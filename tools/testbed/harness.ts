@@ -11,7 +11,7 @@ import { EngineEvent, LocalWorkspace, OpMap, Stack, UpResult } from "@pulumi/pul
 
 import { containerSpec } from "../../components/container";
 import { containerArgs } from "../../components/docker";
-import { checkedSettings } from "../../components/flaskApp";
+import { validSettings } from "../../components/flaskApp";
 import { promiseOf } from "./promiseOf";
 import { dockerRunArgs } from "./dockerRun";
 
@@ -362,7 +362,7 @@ export function buildAppImage(bed: TestBed, appDir: string, ref: string, ...extr
  * published on `hostPort`, and waits until Docker reports it healthy.
  */
 export async function runHardened(ref: string, name: string, hostPort: number): Promise<string> {
-    const settings = checkedSettings(name, {
+    const settings = validSettings(name, {
         image: { repository: "localhost:5000/unused" },
         docker: { hostPort },
     });

@@ -7,7 +7,7 @@ import type * as docker from "@pulumi/docker";
 import { FlaskAppArgs } from "../../components";
 import { containerSpec } from "../../components/container";
 import { containerArgs } from "../../components/docker";
-import { checkedSettings } from "../../components/flaskApp";
+import { validSettings } from "../../components/flaskApp";
 import { KubernetesObjects, kubernetesObjects, objectKinds } from "../../components/kubernetes";
 
 export const digestRef = `localhost:5000/flask-app@sha256:${"a".repeat(64)}`;
@@ -17,7 +17,7 @@ export function dockerContainerOf(
     args: FlaskAppArgs,
     image: pulumi.Input<string> = digestRef,
 ): docker.ContainerArgs {
-    const settings = checkedSettings("web", args);
+    const settings = validSettings("web", args);
     return containerArgs(settings, containerSpec(settings, image), "web-network");
 }
 
@@ -27,7 +27,7 @@ export function kubernetesObjectsOf(
     image: pulumi.Input<string> = digestRef,
     name = "web",
 ): KubernetesObjects {
-    const settings = checkedSettings(name, { target: "kubernetes", ...args });
+    const settings = validSettings(name, { target: "kubernetes", ...args });
     return kubernetesObjects(settings, containerSpec(settings, image), {
         envSecret: `${name}-env`,
     });
