@@ -8,7 +8,7 @@ import * as path from "path";
 import { FlaskApp, FlaskAppArgs, FlaskAppArgsError } from "../components";
 import { validSettings } from "../components/flaskApp";
 import { valueAt } from "../components/settings";
-import { Setting, settingsTable } from "../components/settingsTable";
+import { Setting, runtimeEnvSettings, settingsTable } from "../components/settingsTable";
 
 const image = { repository: "localhost:5000/flask-app" };
 const base: FlaskAppArgs = { image };
@@ -378,4 +378,30 @@ describe("FlaskApp settings", () => {
             }),
         );
     });
+});
+
+describe("the settings the app server reads from its environment", () => {
+    // app/server.py refuses to start on a value out of its range: the component must refuse the
+    // same values first, and default to what the server would take anyway.
+    const server = fs.readFileSync("app/server.py", "utf8");
+    const table: readonly Setting[] = settingsTable;
+
+    for (const [variable, settingPath] of Object.entries(runtimeEnvSettings)) {
+        it(`accepts for ${variable} the range and default app/server.py has`, () => {
+            const call = new RegExp(`_int\\(env, "${variable}", (\\d+), (\\d+), (\\d+)\\)`).exec(
+                server,
+            );
+            assert.ok(
+                call,
+                `app/server.py reads ${variable} with _int(env, name, default, low, high)`,
+            );
+            const [defaultValue, low, high] = call.slice(1).map(Number);
+            const setting = table.find((s) => s.path === settingPath)!;
+            assert.strictEqual(setting.default, defaultValue);
+            const check = (value: number) => setting.check!(setting.path, value);
+            assert.deepStrictEqual([check(low), check(high)], [[], []]);
+            assert.strictEqual(check(low - 1).length, 1, `${low - 1} is refused`);
+            assert.strictEqual(check(high + 1).length, 1, `${high + 1} is refused`);
+        });
+    }
 });
