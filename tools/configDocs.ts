@@ -7,7 +7,8 @@ import * as yaml from "js-yaml";
 import { Setting, settingsTable } from "../components/settingsTable";
 
 const settings: readonly Setting[] = settingsTable;
-const start = "<!-- config table: written by `npm run docs:config` from components/settingsTable.ts -->";
+const start =
+    "<!-- config table: written by `npm run docs:config` from components/settingsTable.ts -->";
 const end = "<!-- end of config table -->";
 
 function defaultCell(setting: Setting): string {
