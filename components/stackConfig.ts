@@ -112,7 +112,8 @@ function refuseUnknownKeys(namespace: string): void {
     const unknown = Object.keys(pulumi.runtime.allConfig())
         .filter((key) => key.startsWith(`${namespace}:`))
         .map((key) => key.slice(namespace.length + 1))
-        .filter((key) => !declared.includes(key));
+        .filter((key) => !declared.includes(key))
+        .sort();
     if (unknown.length === 0) return;
     const problems = unknown.map((key) => {
         const closest = [...declared].sort((a, b) => distance(key, a) - distance(key, b))[0];
