@@ -82,21 +82,21 @@ export function containerArgs(
     spec: ContainerSpec,
     network: pulumi.Input<string>,
 ): docker.ContainerArgs {
-    const { docker: target } = settings;
+    const { docker: dockerSettings } = settings;
     const memory = dockerMemoryMiB(spec.limits.memory);
     return {
         image: spec.image,
-        envs: containerEnvs(spec, target.liveUpdate),
+        envs: containerEnvs(spec, dockerSettings.liveUpdate),
         networkMode: network,
         ports: [
             {
                 internal: spec.port,
-                external: target.hostPort,
-                ip: target.hostAddress,
+                external: dockerSettings.hostPort,
+                ip: dockerSettings.hostAddress,
                 protocol: "tcp",
             },
         ],
-        restart: target.restartPolicy,
+        restart: dockerSettings.restartPolicy,
         memory,
         // Equal to the memory limit: no swap on top of it.
         memorySwap: memory,
@@ -114,7 +114,7 @@ export function containerArgs(
             tests: healthcheckCommand(spec.port, spec.healthPath),
             ...healthcheckTiming,
         },
-        ...(target.liveUpdate && liveUpdateMount(settings.appPath)),
+        ...(dockerSettings.liveUpdate && liveUpdateMount(settings.appPath)),
         // `docker stop` (and a daemon restart) gives the server time to drain its requests.
         stopTimeout: spec.stopTimeoutSeconds,
         // Without it the provider removes the container with force, a SIGKILL that cuts off the
@@ -122,7 +122,7 @@ export function containerArgs(
         destroyGraceSeconds: spec.stopTimeoutSeconds,
         // `pulumi up` fails, rather than reports success, when the app never becomes healthy.
         wait: true,
-        waitTimeout: target.healthyTimeoutSeconds,
+        waitTimeout: dockerSettings.healthyTimeoutSeconds,
         labels: Object.entries(spec.labels).map(([label, value]) => ({ label, value })),
     };
 }
