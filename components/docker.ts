@@ -5,11 +5,18 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 
 import { ContainerSpec, httpUrl } from "./container";
-import { dockerCpus, dockerMemoryMiB, isMemoryQuantity, parseQuantity } from "./quantity";
+import {
+    dockerCpus,
+    dockerMemoryMiB,
+    isCpuQuantity,
+    isMemoryQuantity,
+    parseQuantity,
+} from "./quantity";
 import { FlaskAppSettings } from "./settings";
 import { show } from "./checks";
 
-/** Docker's own floor for a container memory limit. */
+/** Docker's own floors for a container's CPU limit (`--cpus`) and memory limit. */
+const minimumCpus = 0.01;
 const minimumMemoryBytes = 6 * 1024 * 1024;
 
 /**
@@ -30,13 +37,20 @@ export interface DockerChildren {
 
 /** Problems of the settings that only the docker target reads, beyond each value's check. */
 export function checkDocker(settings: FlaskAppSettings): string[] {
-    const memory = settings.resources.memoryLimit;
+    const { cpuLimit: cpu, memoryLimit: memory } = settings.resources;
     // A limit that is not a quantity is reported by its own check.
-    return isMemoryQuantity(memory) && parseQuantity(memory)! < minimumMemoryBytes
-        ? [
-              `\`resources.memoryLimit\` must be at least "6Mi" on the docker target; got ${show(memory)}`,
-          ]
-        : [];
+    return [
+        ...(isCpuQuantity(cpu) && parseQuantity(cpu)! < minimumCpus
+            ? [
+                  `\`resources.cpuLimit\` must be at least "10m" on the docker target; got ${show(cpu)}`,
+              ]
+            : []),
+        ...(isMemoryQuantity(memory) && parseQuantity(memory)! < minimumMemoryBytes
+            ? [
+                  `\`resources.memoryLimit\` must be at least "6Mi" on the docker target; got ${show(memory)}`,
+              ]
+            : []),
+    ];
 }
 
 /** The URL that reaches a port published on `hostAddress`, from this host. */

@@ -30,6 +30,12 @@ const secretEnvDir = "/run/secrets/env";
  */
 const ephemeralStorage = { request: "64Mi", limit: "256Mi" };
 
+/** The lowest port a process without `CAP_NET_BIND_SERVICE` may bind. */
+const firstUnprivilegedPort = 1024;
+
+/** Namespaces every cluster has, which the component must never create or delete. */
+const clusterNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
 /** What the kubernetes target creates; the optional ones only when the settings call for them. */
 export interface KubernetesObjects {
     /** Labelled so that Pod Security admission enforces the "restricted" profile. */
@@ -70,16 +76,33 @@ export interface KubernetesChildren {
 
 /** Problems of the settings that only the kubernetes target reads, beyond each value's check. */
 export function checkKubernetes(settings: FlaskAppSettings): string[] {
-    const { name, kubernetes } = settings;
+    const { name, containerPort, kubernetes } = settings;
     return [
-        ...(isDnsLabel(name)
+        // The name of every object, the Service's included, which the API server holds to the
+        // stricter DNS-1035 rule: a letter first.
+        ...(isDnsLabel(name) && /^[a-z]/.test(name)
             ? []
             : [
-                  `the component name must be a DNS label (lowercase letters, digits and "-", at most 63) on the kubernetes target; got ${show(name)}`,
+                  `the component name must be a DNS label starting with a letter (lowercase letters, digits and "-", at most 63) on the kubernetes target, as Service names are; got ${show(name)}`,
               ]),
         ...(kubernetes.nodePort !== undefined && kubernetes.serviceType === "ClusterIP"
             ? [
                   '`kubernetes.nodePort` needs `kubernetes.serviceType` "NodePort" or "LoadBalancer"; got "ClusterIP"',
+              ]
+            : []),
+        // Container runtimes let a process without capabilities bind only ports from 1024 up,
+        // unless the node's runtime is configured otherwise; the Service can still listen on 80.
+        // A port that is not one at all is reported by its own check.
+        ...(Number.isInteger(containerPort) &&
+        containerPort >= 1 &&
+        containerPort < firstUnprivilegedPort
+            ? [
+                  `\`containerPort\` must be ${firstUnprivilegedPort} or above on the kubernetes target: the app runs as a user with every capability dropped, which may not bind a lower port (set \`kubernetes.servicePort\` for the port clients use); got ${containerPort}`,
+              ]
+            : []),
+        ...(kubernetes.createNamespace === true && clusterNamespaces.includes(kubernetes.namespace)
+            ? [
+                  `\`kubernetes.createNamespace\` must be false for ${show(kubernetes.namespace)}, a namespace of the cluster's own that \`pulumi destroy\` would delete; choose another \`kubernetes.namespace\` or leave \`createNamespace\` false`,
               ]
             : []),
     ];

@@ -103,14 +103,51 @@ describe("FlaskApp settings", () => {
             });
         }
 
-        it("a component name that is not a DNS label, on Kubernetes", () => {
-            reset();
-            assert.throws(() => new FlaskApp("Web_App", k8s()), {
-                message:
-                    'FlaskApp "Web_App": the component name must be a DNS label (lowercase letters, digits and "-", at most 63) on the kubernetes target; got "Web_App"',
+        for (const name of ["Web_App", "1web"]) {
+            it(`a component name that is not a DNS label starting with a letter, on Kubernetes: ${name}`, () => {
+                reset();
+                assert.throws(() => new FlaskApp(name, k8s()), {
+                    message: `FlaskApp "${name}": the component name must be a DNS label starting with a letter (lowercase letters, digits and "-", at most 63) on the kubernetes target, as Service names are; got "${name}"`,
+                });
+                assert.deepStrictEqual(registered, []);
             });
-            assert.deepStrictEqual(registered, []);
-        });
+        }
+    });
+
+    describe("accepts the values just inside each target's rules:", () => {
+        const inside: [string, string, FlaskAppArgs][] = [
+            ["a component name of one letter and a digit", "w1", k8s()],
+            ["containerPort 1024 on Kubernetes", "web", { ...k8s(), containerPort: 1024 }],
+            ["containerPort 80 on Docker", "web", { ...base, containerPort: 80 }],
+            [
+                "createNamespace for a namespace of the user's own",
+                "web",
+                k8s({ namespace: "kube-systems", createNamespace: true }),
+            ],
+            [
+                "the namespace default, when the component does not create it",
+                "web",
+                k8s({ namespace: "default", createNamespace: false }),
+            ],
+            [
+                'cpuLimit "10m" and memoryLimit "6Mi" on Docker',
+                "web",
+                {
+                    ...base,
+                    resources: {
+                        cpuRequest: "10m",
+                        cpuLimit: "10m",
+                        memoryRequest: "6Mi",
+                        memoryLimit: "6Mi",
+                    },
+                },
+            ],
+        ];
+        for (const [what, name, args] of inside) {
+            it(what, () => {
+                assert.doesNotThrow(() => validSettings(name, args));
+            });
+        }
     });
 
     it("has a rejection above for every setting with a check", () => {

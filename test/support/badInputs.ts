@@ -173,6 +173,10 @@ export const badSettings: readonly BadSetting[] = [
         problem: '`resources.memoryLimit` must be at least "6Mi" on the docker target; got "4Mi"',
     },
     {
+        config: { cpuRequest: "1m", cpuLimit: "9m" },
+        problem: '`resources.cpuLimit` must be at least "10m" on the docker target; got "9m"',
+    },
+    {
         config: { hostAddress: "localhost" },
         problem:
             '`docker.hostAddress` must be an IPv4 or IPv6 address such as "127.0.0.1"; got "localhost"',
@@ -207,6 +211,16 @@ export const badSettings: readonly BadSetting[] = [
     {
         args: k8s({ createNamespace: "yes" as never }),
         problem: '`kubernetes.createNamespace` must be true or false; got "yes"',
+    },
+    {
+        config: onKubernetes({ namespace: "kube-system", createNamespace: "true" }),
+        problem:
+            '`kubernetes.createNamespace` must be false for "kube-system", a namespace of the cluster\'s own that `pulumi destroy` would delete; choose another `kubernetes.namespace` or leave `createNamespace` false',
+    },
+    {
+        config: onKubernetes({ containerPort: "1023" }),
+        problem:
+            "`containerPort` must be 1024 or above on the kubernetes target: the app runs as a user with every capability dropped, which may not bind a lower port (set `kubernetes.servicePort` for the port clients use); got 1023",
     },
     {
         config: onKubernetes({ replicas: "0" }),
