@@ -1,6 +1,6 @@
-// The kubernetes target: the objects that run the container spec on a cluster, computed by one
-// pure function, then registered. Each object's cross-references (namespace, pull Secret, env
-// Secret, pod labels) are set here, in one place.
+// The kubernetes target: the objects that run the container spec on a cluster, each computed by
+// a pure function of its own, then registered. Their cross-references (namespace, pull Secret,
+// env Secret, pod labels) are set by the helpers below, in one place.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
@@ -117,207 +117,266 @@ function dockerConfigJson(server: string, username: string, password: string): s
 }
 
 /**
- * Every object the kubernetes target creates for `spec`. `names.envSecret` is the env Secret's
- * name: it must change whenever a value does, so that the Deployment rolls out.
+ * Every object the kubernetes target creates for `spec`, for the tests and the scanners; the
+ * component registers each builder's object itself. `names.envSecret` is the env Secret's name:
+ * it must change whenever a value does, so that the Deployment rolls out.
  */
 export function kubernetesObjects(
     settings: FlaskAppSettings,
     spec: ContainerSpec,
     names: { envSecret?: Input<string> } = {},
 ): KubernetesObjects {
-    const { kubernetes: target, registry } = settings;
-    const namespace = target.namespace;
-    const metadata = (name?: Input<string>) => ({ name, namespace, labels: spec.labels });
-    const credentials = registry.credentials;
-    const pullSecretName = `${settings.name}-registry`;
-    const hasSecretEnv = spec.env.some((e) => e.secret);
-    const envSecretName = names.envSecret;
-    const podSelector = { matchLabels: spec.selectorLabels };
+    return {
+        namespace: namespaceObject(settings, spec),
+        pullSecret: pullSecretObject(settings, spec),
+        envSecret: envSecretObject(settings, spec, names.envSecret),
+        deployment: deploymentObject(settings, spec, names.envSecret),
+        service: serviceObject(settings, spec),
+        networkPolicy: networkPolicyObject(settings, spec),
+        disruptionBudget: disruptionBudgetObject(settings, spec),
+    };
+}
 
+/** The metadata of each object in the app's namespace. */
+function metadata(settings: FlaskAppSettings, spec: ContainerSpec, name?: Input<string>) {
+    return { name, namespace: settings.kubernetes.namespace, labels: spec.labels };
+}
+
+/** The app's pods, as the Deployment, the NetworkPolicy and the disruption budget select them. */
+function podSelector(spec: ContainerSpec) {
+    return { matchLabels: spec.selectorLabels };
+}
+
+/** The image pull Secret's fixed name. */
+function pullSecretName(settings: FlaskAppSettings): string {
+    return `${settings.name}-registry`;
+}
+
+function hasSecretEnv(spec: ContainerSpec): boolean {
+    return spec.env.some((e) => e.secret);
+}
+
+/** The namespace, when `createNamespace` asks for it. */
+function namespaceObject(
+    settings: FlaskAppSettings,
+    spec: ContainerSpec,
+): k8s.types.input.core.v1.Namespace | undefined {
+    if (!settings.kubernetes.createNamespace) return undefined;
+    return {
+        metadata: {
+            name: settings.kubernetes.namespace,
+            labels: {
+                ...spec.labels,
+                "pod-security.kubernetes.io/enforce": "restricted",
+                "pod-security.kubernetes.io/enforce-version": "latest",
+            },
+        },
+    };
+}
+
+/** The image pull Secret, when the registry has credentials. */
+function pullSecretObject(
+    settings: FlaskAppSettings,
+    spec: ContainerSpec,
+): k8s.types.input.core.v1.Secret | undefined {
+    const { registry } = settings;
+    const credentials = registry.credentials;
+    if (!credentials) return undefined;
+    return {
+        metadata: metadata(settings, spec, pullSecretName(settings)),
+        type: "kubernetes.io/dockerconfigjson",
+        stringData: {
+            ".dockerconfigjson": pulumi.secret(
+                pulumi
+                    .output(credentials.password)
+                    .apply((p) => dockerConfigJson(registry.server, credentials.username, p)),
+            ),
+        },
+    };
+}
+
+/** The env Secret, when there is `secretEnv`; without `name`, Pulumi names it. */
+function envSecretObject(
+    settings: FlaskAppSettings,
+    spec: ContainerSpec,
+    name?: Input<string>,
+): k8s.types.input.core.v1.Secret | undefined {
+    if (!hasSecretEnv(spec)) return undefined;
+    return {
+        metadata: metadata(settings, spec, name),
+        type: "Opaque",
+        stringData: Object.fromEntries(
+            spec.env.filter((e) => e.secret).map((e) => [e.name, e.value]),
+        ),
+    };
+}
+
+/** The Deployment, its pods mounting the env Secret named `envSecretName`. */
+function deploymentObject(
+    settings: FlaskAppSettings,
+    spec: ContainerSpec,
+    envSecretName?: Input<string>,
+): k8s.types.input.apps.v1.Deployment {
+    return {
+        metadata: metadata(settings, spec, settings.name),
+        spec: {
+            replicas: settings.kubernetes.replicas,
+            selector: podSelector(spec),
+            // Full capacity throughout a rollout: an old pod goes only once a new one is Ready.
+            strategy: {
+                type: "RollingUpdate",
+                rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
+            },
+            template: {
+                metadata: { labels: spec.labels },
+                spec: podSpec(settings, spec, envSecretName),
+            },
+        },
+    };
+}
+
+function podSpec(
+    settings: FlaskAppSettings,
+    spec: ContainerSpec,
+    envSecretName?: Input<string>,
+): k8s.types.input.core.v1.PodSpec {
+    const cluster = settings.kubernetes;
+    return {
+        automountServiceAccountToken: false,
+        // The preStop sleep, then the server's drain, then its exit; SIGKILL only after.
+        terminationGracePeriodSeconds: preStopSleepSeconds + spec.stopTimeoutSeconds,
+        nodeSelector: isEmpty(cluster.nodeSelector) ? undefined : cluster.nodeSelector,
+        tolerations: cluster.tolerations.length === 0 ? undefined : cluster.tolerations,
+        // Replicas on different nodes where the cluster has them; never unschedulable.
+        affinity: {
+            podAntiAffinity: {
+                preferredDuringSchedulingIgnoredDuringExecution: [
+                    {
+                        weight: 100,
+                        podAffinityTerm: {
+                            labelSelector: podSelector(spec),
+                            topologyKey: "kubernetes.io/hostname",
+                        },
+                    },
+                ],
+            },
+        },
+        enableServiceLinks: false,
+        imagePullSecrets: settings.registry.credentials && [{ name: pullSecretName(settings) }],
+        securityContext: {
+            runAsNonRoot: true,
+            runAsUser: spec.user,
+            runAsGroup: spec.user,
+            fsGroup: spec.user,
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+        containers: [appContainer(settings, spec)],
+        volumes: [
+            {
+                name: "tmp",
+                emptyDir: { medium: "Memory", sizeLimit: `${spec.tmpSizeMiB}Mi` },
+            },
+            ...(hasSecretEnv(spec)
+                ? [{ name: "env", secret: { secretName: envSecretName, defaultMode: 0o400 } }]
+                : []),
+        ],
+    };
+}
+
+/** The app's container: `spec`, with probes on its health route and a preStop drain. */
+function appContainer(
+    settings: FlaskAppSettings,
+    spec: ContainerSpec,
+): k8s.types.input.core.v1.Container {
+    const secretEnv = hasSecretEnv(spec);
     const probe = (periodSeconds: number, timeoutSeconds: number, failureThreshold: number) => ({
         httpGet: { path: spec.healthPath, port: portName },
         periodSeconds,
         timeoutSeconds,
         failureThreshold,
     });
-
     return {
-        namespace: target.createNamespace
-            ? {
-                  metadata: {
-                      name: namespace,
-                      labels: {
-                          ...spec.labels,
-                          "pod-security.kubernetes.io/enforce": "restricted",
-                          "pod-security.kubernetes.io/enforce-version": "latest",
-                      },
-                  },
-              }
-            : undefined,
-        pullSecret: credentials && {
-            metadata: metadata(pullSecretName),
-            type: "kubernetes.io/dockerconfigjson",
-            stringData: {
-                ".dockerconfigjson": pulumi.secret(
-                    pulumi
-                        .output(credentials.password)
-                        .apply((p) => dockerConfigJson(registry.server, credentials.username, p)),
-                ),
-            },
+        name: containerName,
+        image: spec.image,
+        imagePullPolicy: "IfNotPresent",
+        ports: [{ name: portName, containerPort: spec.port, protocol: "TCP" }],
+        env: [
+            ...spec.env.filter((e) => !e.secret).map(({ name, value }) => ({ name, value })),
+            ...(secretEnv ? [{ name: "WEB_ENV_DIR", value: secretEnvDir }] : []),
+        ],
+        resources: {
+            requests: { ...spec.requests, "ephemeral-storage": ephemeralStorage.request },
+            limits: { ...spec.limits, "ephemeral-storage": ephemeralStorage.limit },
         },
-        envSecret: hasSecretEnv
-            ? {
-                  metadata: metadata(envSecretName),
-                  type: "Opaque",
-                  stringData: Object.fromEntries(
-                      spec.env.filter((e) => e.secret).map((e) => [e.name, e.value]),
-                  ),
-              }
-            : undefined,
-        deployment: {
-            metadata: metadata(settings.name),
-            spec: {
-                replicas: target.replicas,
-                selector: podSelector,
-                // Full capacity throughout a rollout: an old pod goes only once a new one is Ready.
-                strategy: {
-                    type: "RollingUpdate",
-                    rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
+        // Startup covers a slow first start, so liveness can be strict afterwards.
+        startupProbe: probe(2, 2, 30),
+        // Out of the Service after 15 s of slow answers; restarted only after a minute without
+        // one, so a saturated pod is not killed.
+        readinessProbe: probe(5, 2, 3),
+        livenessProbe: probe(10, 5, 6),
+        // A terminating pod leaves the Service's endpoints at once, but kube-proxies and load
+        // balancers learn it a little later: keep serving until they have, then take SIGTERM.
+        lifecycle: { preStop: preStopHandler(settings) },
+        securityContext: {
+            allowPrivilegeEscalation: !spec.hardening.noNewPrivileges,
+            readOnlyRootFilesystem: spec.hardening.readOnlyRootFilesystem,
+            runAsNonRoot: true,
+            capabilities: { drop: [spec.hardening.dropCapabilities] },
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+        volumeMounts: [
+            { name: "tmp", mountPath: "/tmp" },
+            ...(secretEnv ? [{ name: "env", mountPath: secretEnvDir, readOnly: true }] : []),
+        ],
+    };
+}
+
+function serviceObject(
+    settings: FlaskAppSettings,
+    spec: ContainerSpec,
+): k8s.types.input.core.v1.Service {
+    const cluster = settings.kubernetes;
+    return {
+        metadata: metadata(settings, spec, settings.name),
+        spec: {
+            type: cluster.serviceType,
+            selector: spec.selectorLabels,
+            ports: [
+                {
+                    name: portName,
+                    port: cluster.servicePort,
+                    targetPort: portName,
+                    protocol: "TCP",
+                    nodePort: cluster.nodePort,
                 },
-                template: {
-                    metadata: { labels: spec.labels },
-                    spec: {
-                        automountServiceAccountToken: false,
-                        // The preStop sleep, then the server's drain, then its exit; SIGKILL only after.
-                        terminationGracePeriodSeconds:
-                            preStopSleepSeconds + spec.stopTimeoutSeconds,
-                        nodeSelector: isEmpty(target.nodeSelector)
-                            ? undefined
-                            : target.nodeSelector,
-                        tolerations:
-                            target.tolerations.length === 0 ? undefined : target.tolerations,
-                        // Replicas on different nodes where the cluster has them; never unschedulable.
-                        affinity: {
-                            podAntiAffinity: {
-                                preferredDuringSchedulingIgnoredDuringExecution: [
-                                    {
-                                        weight: 100,
-                                        podAffinityTerm: {
-                                            labelSelector: podSelector,
-                                            topologyKey: "kubernetes.io/hostname",
-                                        },
-                                    },
-                                ],
-                            },
-                        },
-                        enableServiceLinks: false,
-                        imagePullSecrets: credentials && [{ name: pullSecretName }],
-                        securityContext: {
-                            runAsNonRoot: true,
-                            runAsUser: spec.user,
-                            runAsGroup: spec.user,
-                            fsGroup: spec.user,
-                            seccompProfile: { type: "RuntimeDefault" },
-                        },
-                        containers: [
-                            {
-                                name: containerName,
-                                image: spec.image,
-                                imagePullPolicy: "IfNotPresent",
-                                ports: [
-                                    { name: portName, containerPort: spec.port, protocol: "TCP" },
-                                ],
-                                env: [
-                                    ...spec.env
-                                        .filter((e) => !e.secret)
-                                        .map(({ name, value }) => ({ name, value })),
-                                    ...(hasSecretEnv
-                                        ? [{ name: "WEB_ENV_DIR", value: secretEnvDir }]
-                                        : []),
-                                ],
-                                resources: {
-                                    requests: {
-                                        ...spec.requests,
-                                        "ephemeral-storage": ephemeralStorage.request,
-                                    },
-                                    limits: {
-                                        ...spec.limits,
-                                        "ephemeral-storage": ephemeralStorage.limit,
-                                    },
-                                },
-                                // Startup covers a slow first start, so liveness can be strict afterwards.
-                                startupProbe: probe(2, 2, 30),
-                                // Out of the Service after 15 s of slow answers; restarted only
-                                // after a minute without one, so a saturated pod is not killed.
-                                readinessProbe: probe(5, 2, 3),
-                                livenessProbe: probe(10, 5, 6),
-                                // A terminating pod leaves the Service's endpoints at once, but
-                                // kube-proxies and load balancers learn it a little later: keep
-                                // serving until they have, then take SIGTERM.
-                                lifecycle: { preStop: preStopHandler(settings) },
-                                securityContext: {
-                                    allowPrivilegeEscalation: !spec.hardening.noNewPrivileges,
-                                    readOnlyRootFilesystem: spec.hardening.readOnlyRootFilesystem,
-                                    runAsNonRoot: true,
-                                    capabilities: { drop: [spec.hardening.dropCapabilities] },
-                                    seccompProfile: { type: "RuntimeDefault" },
-                                },
-                                volumeMounts: [
-                                    { name: "tmp", mountPath: "/tmp" },
-                                    ...(hasSecretEnv
-                                        ? [{ name: "env", mountPath: secretEnvDir, readOnly: true }]
-                                        : []),
-                                ],
-                            },
-                        ],
-                        volumes: [
-                            {
-                                name: "tmp",
-                                emptyDir: { medium: "Memory", sizeLimit: `${spec.tmpSizeMiB}Mi` },
-                            },
-                            ...(hasSecretEnv
-                                ? [
-                                      {
-                                          name: "env",
-                                          secret: { secretName: envSecretName, defaultMode: 0o400 },
-                                      },
-                                  ]
-                                : []),
-                        ],
-                    },
-                },
-            },
+            ],
         },
-        service: {
-            metadata: metadata(settings.name),
-            spec: {
-                type: target.serviceType,
-                selector: spec.selectorLabels,
-                ports: [
-                    {
-                        name: portName,
-                        port: target.servicePort,
-                        targetPort: portName,
-                        protocol: "TCP",
-                        nodePort: target.nodePort,
-                    },
-                ],
-            },
+    };
+}
+
+function networkPolicyObject(
+    settings: FlaskAppSettings,
+    spec: ContainerSpec,
+): k8s.types.input.networking.v1.NetworkPolicy {
+    return {
+        metadata: metadata(settings, spec, settings.name),
+        spec: {
+            podSelector: podSelector(spec),
+            policyTypes: ["Ingress", "Egress"],
+            // From anywhere, as the Service's type allows, but to the app's port only.
+            ingress: [{ ports: [{ port: portName, protocol: "TCP" }] }],
+            egress: settings.kubernetes.allowEgress ? [{}] : [],
         },
-        networkPolicy: {
-            metadata: metadata(settings.name),
-            spec: {
-                podSelector,
-                policyTypes: ["Ingress", "Egress"],
-                // From anywhere, as the Service's type allows, but to the app's port only.
-                ingress: [{ ports: [{ port: portName, protocol: "TCP" }] }],
-                egress: target.allowEgress ? [{}] : [],
-            },
-        },
-        disruptionBudget: {
-            metadata: metadata(settings.name),
-            spec: { selector: podSelector, maxUnavailable: 1 },
-        },
+    };
+}
+
+function disruptionBudgetObject(
+    settings: FlaskAppSettings,
+    spec: ContainerSpec,
+): k8s.types.input.policy.v1.PodDisruptionBudget {
+    return {
+        metadata: metadata(settings, spec, settings.name),
+        spec: { selector: podSelector(spec), maxUnavailable: 1 },
     };
 }
 
@@ -337,7 +396,7 @@ function isEmpty(value: object): boolean {
     return Object.keys(value).length === 0;
 }
 
-/** Registers the objects of `kubernetesObjects` under `parent`, in the order they need. */
+/** Registers each object under `parent`, in the order they need. */
 export function deployKubernetes(
     settings: FlaskAppSettings,
     spec: ContainerSpec,
@@ -350,57 +409,57 @@ export function deployKubernetes(
     // Loaded here, not at the top: a docker stack never pays for the Kubernetes SDK.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const sdk: typeof k8s = require("@pulumi/kubernetes");
-    const { name, kubernetes: target } = settings;
+    const { name, kubernetes: cluster } = settings;
     // Without a kubeconfig the children inherit the component's `providers`, like any child.
     const provider =
-        target.kubeconfig === undefined
+        cluster.kubeconfig === undefined
             ? undefined
             : new sdk.Provider(
                   `${name}-k8s`,
-                  { kubeconfig: pulumi.secret(target.kubeconfig) },
+                  { kubeconfig: pulumi.secret(cluster.kubeconfig) },
                   { parent },
               );
-    const draft = kubernetesObjects(settings, spec);
+    const namespaceArgs = namespaceObject(settings, spec);
     const namespace =
-        draft.namespace &&
-        new sdk.core.v1.Namespace(`${name}-namespace`, draft.namespace, {
-            parent,
-            provider,
-        });
+        namespaceArgs &&
+        new sdk.core.v1.Namespace(`${name}-namespace`, namespaceArgs, { parent, provider });
     const opts: pulumi.CustomResourceOptions = { parent, provider, dependsOn: namespace };
     // No fixed name: Pulumi gives the env Secret a new one when a value changes, and the new name
     // in the pod template rolls the Deployment out.
-    const envSecret =
-        draft.envSecret && new sdk.core.v1.Secret(`${name}-env`, draft.envSecret, opts);
-    const objects = kubernetesObjects(settings, spec, { envSecret: envSecret?.metadata.name });
+    const envSecretArgs = envSecretObject(settings, spec);
+    const envSecret = envSecretArgs && new sdk.core.v1.Secret(`${name}-env`, envSecretArgs, opts);
     // The Deployment names the pull Secret by its fixed name, not by the Secret's output: the
     // Secret is replaced (deleted first) when the credentials change, and a property that
     // depends on it would make the engine replace the Deployment with it. dependsOn orders them.
+    const pullSecretArgs = pullSecretObject(settings, spec);
     const pullSecret =
-        objects.pullSecret &&
-        new sdk.core.v1.Secret(`${name}-pull-secret`, objects.pullSecret, opts);
-    const timeout = `${target.awaitTimeoutSeconds}s`;
+        pullSecretArgs && new sdk.core.v1.Secret(`${name}-pull-secret`, pullSecretArgs, opts);
+    const timeout = `${cluster.awaitTimeoutSeconds}s`;
     const awaitOpts = { ...opts, customTimeouts: { create: timeout, update: timeout } };
     const networkPolicy = new sdk.networking.v1.NetworkPolicy(
         `${name}-network-policy`,
-        objects.networkPolicy,
+        networkPolicyObject(settings, spec),
         opts,
     );
     const disruptionBudget = new sdk.policy.v1.PodDisruptionBudget(
         `${name}-disruption-budget`,
-        objects.disruptionBudget,
+        disruptionBudgetObject(settings, spec),
         opts,
     );
-    const deployment = new sdk.apps.v1.Deployment(`${name}-deployment`, objects.deployment, {
-        ...awaitOpts,
-        dependsOn: [...(namespace ? [namespace] : []), ...(pullSecret ? [pullSecret] : [])],
-    });
-    const service = new sdk.core.v1.Service(`${name}-service`, objects.service, {
+    const deployment = new sdk.apps.v1.Deployment(
+        `${name}-deployment`,
+        deploymentObject(settings, spec, envSecret?.metadata.name),
+        {
+            ...awaitOpts,
+            dependsOn: [...(namespace ? [namespace] : []), ...(pullSecret ? [pullSecret] : [])],
+        },
+    );
+    const service = new sdk.core.v1.Service(`${name}-service`, serviceObject(settings, spec), {
         ...awaitOpts,
         dependsOn: [deployment],
     });
 
-    const port = target.servicePort;
+    const port = cluster.servicePort;
     return {
         children: {
             provider,
