@@ -13,15 +13,10 @@ import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
 
-import {
-    ProjectCopy,
-    buildAppImage,
-    docker,
-    freePort,
-    httpGet,
-    runHardened,
-    testBed,
-} from "../tools/testbed/harness";
+import { buildAppImage, docker, runHardened } from "../tools/testbed/docker";
+import { freePort, httpGet } from "../tools/testbed/http";
+import { ProjectCopy } from "../tools/testbed/project";
+import { testBed } from "../tools/testbed/testBed";
 import { report } from "./report";
 
 interface LoadResult {

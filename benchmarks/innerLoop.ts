@@ -23,14 +23,10 @@ import { containerArgs } from "../components/docker";
 import { validSettings } from "../components/flaskApp";
 import { dockerRunArgs } from "../tools/testbed/dockerRun";
 import { promiseOf } from "../tools/testbed/promiseOf";
-import {
-    ProjectCopy,
-    configureStack,
-    docker,
-    freePort,
-    httpGet,
-    testBed,
-} from "../tools/testbed/harness";
+import { docker } from "../tools/testbed/docker";
+import { freePort, httpGet } from "../tools/testbed/http";
+import { ProjectCopy, configureStack } from "../tools/testbed/project";
+import { testBed } from "../tools/testbed/testBed";
 import { describeLoad, startLoad, summarize } from "../test/e2e/load";
 import { report } from "./report";
 

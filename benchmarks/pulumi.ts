@@ -21,8 +21,8 @@ import {
     configureStack,
     newStack,
     setKubeconfig,
-    testBed,
-} from "../tools/testbed/harness";
+} from "../tools/testbed/project";
+import { testBed } from "../tools/testbed/testBed";
 import { report } from "./report";
 
 type Target = "docker" | "kubernetes";

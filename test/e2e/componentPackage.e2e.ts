@@ -11,20 +11,12 @@ import { execFileSync } from "child_process";
 import * as yaml from "js-yaml";
 import { Stack } from "@pulumi/pulumi/automation";
 
-import {
-    ProjectCopy,
-    TestBed,
-    changes,
-    docker,
-    freePort,
-    httpGet,
-    newStack,
-    repoRoot,
-    secretForms,
-    storedState,
-    tearDown,
-    testBed,
-} from "../../tools/testbed/harness";
+import { docker } from "../../tools/testbed/docker";
+import { freePort, httpGet } from "../../tools/testbed/http";
+import { ProjectCopy, newStack, repoRoot } from "../../tools/testbed/project";
+import { TestBed, testBed } from "../../tools/testbed/testBed";
+import { secretForms } from "../support/registry";
+import { changes, storedState, tearDown } from "../support/stack";
 import { Plugin, dockerProvider, nodejsLanguage, pluginsInstalled, yamlLanguage } from "./plugins";
 
 const providerDir = path.join(repoRoot, "provider");

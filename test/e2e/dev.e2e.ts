@@ -15,7 +15,10 @@ import * as path from "path";
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import { setTimeout as sleep } from "timers/promises";
 
-import { docker, httpGet, repoRoot, testBed } from "../../tools/testbed/harness";
+import { docker } from "../../tools/testbed/docker";
+import { httpGet } from "../../tools/testbed/http";
+import { repoRoot } from "../../tools/testbed/project";
+import { testBed } from "../../tools/testbed/testBed";
 import { describeLoad, startLoad, summarize } from "./load";
 import { dockerProvider, nodejsLanguage, pluginsInstalled, testBedPart } from "./plugins";
 

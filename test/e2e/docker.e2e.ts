@@ -4,21 +4,12 @@ import * as assert from "assert";
 import * as crypto from "crypto";
 import { Stack } from "@pulumi/pulumi/automation";
 
-import {
-    EngineTranscript,
-    ProjectCopy,
-    changes,
-    configureStack,
-    docker,
-    freePort,
-    httpGet,
-    newStack,
-    registryDigest,
-    secretForms,
-    storedState,
-    tearDown,
-    testBed,
-} from "../../tools/testbed/harness";
+import { docker } from "../../tools/testbed/docker";
+import { freePort, httpGet } from "../../tools/testbed/http";
+import { ProjectCopy, configureStack, newStack } from "../../tools/testbed/project";
+import { testBed } from "../../tools/testbed/testBed";
+import { registryDigest, secretForms } from "../support/registry";
+import { EngineTranscript, changes, storedState, tearDown } from "../support/stack";
 import { dockerProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
 describe("docker target, end to end", function () {

@@ -7,18 +7,11 @@ import * as crypto from "crypto";
 import { setTimeout as sleep } from "timers/promises";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 
-import {
-    EngineTranscript,
-    ProjectCopy,
-    changes,
-    configureStack,
-    docker,
-    freePort,
-    httpGet,
-    newStack,
-    tearDown,
-    testBed,
-} from "../../tools/testbed/harness";
+import { docker } from "../../tools/testbed/docker";
+import { freePort, httpGet } from "../../tools/testbed/http";
+import { ProjectCopy, configureStack, newStack } from "../../tools/testbed/project";
+import { testBed } from "../../tools/testbed/testBed";
+import { EngineTranscript, changes, tearDown } from "../support/stack";
 import { describeLoad, startLoad, summarize } from "./load";
 import { dockerProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 

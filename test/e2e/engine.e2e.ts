@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 
-import { ProjectCopy, newStack, setConfig } from "../../tools/testbed/harness";
+import { ProjectCopy, newStack, setConfig } from "../../tools/testbed/project";
 import { BadSetting, badSettings, badStackConfig } from "../support/badInputs";
 import { ConfigValue, StackConfig, path, secretPath } from "../support/engineConfig";
 import { nodejsLanguage, pluginsInstalled } from "./plugins";

@@ -10,18 +10,12 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import { Stack } from "@pulumi/pulumi/automation";
 
-import {
-    ProjectCopy,
-    changes,
-    docker,
-    freePort,
-    httpGet,
-    kubectlJson,
-    newStack,
-    repoRoot,
-    tearDown,
-    testBed,
-} from "../../tools/testbed/harness";
+import { docker } from "../../tools/testbed/docker";
+import { freePort, httpGet } from "../../tools/testbed/http";
+import { ProjectCopy, newStack, repoRoot } from "../../tools/testbed/project";
+import { testBed } from "../../tools/testbed/testBed";
+import { kubectlJson } from "../support/kubernetes";
+import { changes, tearDown } from "../support/stack";
 import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
 describe("the example consumer stack, with the package installed from its tarball", function () {

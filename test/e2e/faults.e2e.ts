@@ -12,23 +12,18 @@ import { ChildProcess, execFileSync, spawn } from "child_process";
 import { setTimeout as sleep } from "timers/promises";
 import { Stack } from "@pulumi/pulumi/automation";
 
+import { docker } from "../../tools/testbed/docker";
+import { freePort, httpGet } from "../../tools/testbed/http";
 import {
-    EngineTranscript,
     ProjectCopy,
-    TestBed,
-    changes,
     configureKubernetesStack,
     configureStack,
-    docker,
-    freePort,
-    httpGet,
-    kubectl,
-    kubectlJson,
     newStack,
     repoRoot,
-    tearDown,
-    testBed,
-} from "../../tools/testbed/harness";
+} from "../../tools/testbed/project";
+import { TestBed, testBed } from "../../tools/testbed/testBed";
+import { kubectl, kubectlJson } from "../support/kubernetes";
+import { EngineTranscript, changes, tearDown } from "../support/stack";
 import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
 const testbedScript = (name: string) => path.join(repoRoot, "scripts", "testbed", name);

@@ -8,16 +8,11 @@ import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
 
-import {
-    ProjectCopy,
-    buildAppImage,
-    docker,
-    freePort,
-    httpGet,
-    registryDigest,
-    runHardened,
-    testBed,
-} from "../../tools/testbed/harness";
+import { buildAppImage, docker, runHardened } from "../../tools/testbed/docker";
+import { freePort, httpGet } from "../../tools/testbed/http";
+import { ProjectCopy } from "../../tools/testbed/project";
+import { testBed } from "../../tools/testbed/testBed";
+import { registryDigest } from "../support/registry";
 
 describe("the app image, on a real Docker Engine and registry", function () {
     this.timeout(10 * 60 * 1000);

@@ -7,18 +7,15 @@ import * as fs from "fs";
 import { Stack } from "@pulumi/pulumi/automation";
 
 import {
-    EngineTranscript,
     ProjectCopy,
-    changes,
     configureKubernetesStack,
-    kubectlJson,
     newStack,
-    secretForms,
     setConfig,
-    storedState,
-    tearDown,
-    testBed,
-} from "../../tools/testbed/harness";
+} from "../../tools/testbed/project";
+import { testBed } from "../../tools/testbed/testBed";
+import { kubectlJson } from "../support/kubernetes";
+import { secretForms } from "../support/registry";
+import { EngineTranscript, changes, storedState, tearDown } from "../support/stack";
 import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
 describe("kubernetes target, end to end", function () {

@@ -7,8 +7,9 @@ import { setTimeout as sleep } from "timers/promises";
 
 import { KubernetesObjects } from "../../components/kubernetes";
 import { promiseOf } from "../../tools/testbed/promiseOf";
-import { kubectl as run, kubectlJson, testBed } from "../../tools/testbed/harness";
+import { testBed } from "../../tools/testbed/testBed";
 import { kubernetesObjectsOf, withKinds } from "../../tools/testbed/targets";
+import { kubectl as run, kubectlJson } from "../support/kubernetes";
 
 describe("the kubernetes manifests, on a real API server", function () {
     this.timeout(5 * 60 * 1000);

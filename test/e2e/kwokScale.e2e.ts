@@ -7,17 +7,10 @@ import * as assert from "assert";
 import * as crypto from "crypto";
 import { Stack } from "@pulumi/pulumi/automation";
 
-import {
-    EngineTranscript,
-    ProjectCopy,
-    changes,
-    configureKubernetesStack,
-    kubectl,
-    kubectlJson,
-    newStack,
-    tearDown,
-    testBed,
-} from "../../tools/testbed/harness";
+import { ProjectCopy, configureKubernetesStack, newStack } from "../../tools/testbed/project";
+import { testBed } from "../../tools/testbed/testBed";
+import { kubectl, kubectlJson } from "../support/kubernetes";
+import { EngineTranscript, changes, tearDown } from "../support/stack";
 import {
     dockerProvider,
     kubernetesProvider,

@@ -13,8 +13,8 @@ import {
     configureStack,
     newStack,
     repoRoot,
-    testBed,
-} from "../../tools/testbed/harness";
+} from "../../tools/testbed/project";
+import { testBed } from "../../tools/testbed/testBed";
 import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
 describe("the policy pack, during a real preview", function () {

@@ -11,11 +11,11 @@ import {
     ProjectCopy,
     configureKubernetesStack,
     newStack,
-    secretForms,
     setConfig,
-    tearDown,
-    testBed,
-} from "../../tools/testbed/harness";
+} from "../../tools/testbed/project";
+import { testBed } from "../../tools/testbed/testBed";
+import { secretForms } from "../support/registry";
+import { tearDown } from "../support/stack";
 import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
 
 describe("preview as Markdown, on the component's own stack", function () {

@@ -10,19 +10,16 @@ import * as crypto from "crypto";
 import { setTimeout as sleep } from "timers/promises";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 
+import { httpGet } from "../../tools/testbed/http";
 import {
-    EngineTranscript,
     ProjectCopy,
-    changes,
     configureKubernetesStack,
-    httpGet,
-    kubectl,
-    kubectlJson,
     newStack,
     setConfig,
-    tearDown,
-    testBed,
-} from "../../tools/testbed/harness";
+} from "../../tools/testbed/project";
+import { testBed } from "../../tools/testbed/testBed";
+import { kubectl, kubectlJson } from "../support/kubernetes";
+import { EngineTranscript, changes, tearDown } from "../support/stack";
 import { LoadOptions, describeLoad, startLoad, summarize } from "./load";
 import {
     dockerProvider,
