@@ -2,35 +2,38 @@
 // authenticated registry. Run through scripts/e2e.sh, which provides all three.
 import * as assert from "assert";
 import * as crypto from "crypto";
-import { Stack } from "@pulumi/pulumi/automation";
 
 import { docker } from "../../tools/testbed/docker";
 import { freePort, httpGet } from "../../tools/testbed/http";
-import { ProjectCopy, configureStack, newStack } from "../../tools/testbed/project";
+import { configureStack } from "../../tools/testbed/project";
 import { testBed } from "../../tools/testbed/testBed";
+import { SuiteNeeds, e2eSuite } from "../support/e2eSuite";
 import { registryDigest, secretForms } from "../support/registry";
-import { EngineTranscript, changes, storedState, tearDown } from "../support/stack";
-import { dockerProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
+import { EngineTranscript, changes, storedState, useStack } from "../support/stack";
+import { dockerProvider, nodejsLanguage } from "./plugins";
 
-describe("docker target, end to end", function () {
+const needs: SuiteNeeds = { plugins: [nodejsLanguage, dockerProvider], timeoutMinutes: 20 };
+
+e2eSuite("docker target, end to end", needs, () => {
     // A scenario, in order: the tests are the steps of one stack's life (up, no-op, app change,
     // bad password and recovery, destroy), each starting from the state the one before left and
     // reading `outputs` of the last up. A stack per test would rebuild and push for each.
-    if (!pluginsInstalled(this, nodejsLanguage, dockerProvider)) return;
-    this.timeout(20 * 60 * 1000);
-
     const bed = testBed();
     const repository = `e2e/flask-app-${crypto.randomBytes(3).toString("hex")}`;
-    let project: ProjectCopy;
-    let stack: Stack;
     let hostPort: number;
     /** The outputs of the last `up`. */
     let outputs: { url: string; imageRef: string; container: string };
     // Everything the engine says in this suite, checked at the end for the registry password.
     const transcript = new EngineTranscript();
+    const suite = useStack("docker", {
+        configure: async (stack) => {
+            hostPort = await freePort();
+            await configureStack(stack, bed, repository, { target: "docker", hostPort });
+        },
+    });
 
     async function up() {
-        const result = await transcript.upWithoutWarnings(stack);
+        const result = await transcript.upWithoutWarnings(suite.stack);
         outputs = {
             url: result.outputs.url.value,
             imageRef: result.outputs.imageRef.value,
@@ -39,15 +42,6 @@ describe("docker target, end to end", function () {
         return result;
     }
     const digestOf = (ref: string) => ref.split("@")[1];
-
-    before(async () => {
-        project = new ProjectCopy("flaskapp-e2e-docker");
-        stack = await newStack(project, "docker");
-        hostPort = await freePort();
-        await configureStack(stack, bed, repository, { target: "docker", hostPort });
-    });
-
-    after(() => tearDown(stack, project));
 
     it("deploys the app: / and the health route answer 200 on the output URL", async () => {
         await up();
@@ -85,7 +79,7 @@ describe("docker target, end to end", function () {
     });
 
     it("previews zero changes straight after, and a second up changes nothing", async () => {
-        const preview = await stack.preview(transcript.opts);
+        const preview = await suite.stack.preview(transcript.opts);
         assert.deepStrictEqual(changes(preview.changeSummary), {});
         const before = outputs.imageRef;
         const result = await up();
@@ -96,7 +90,7 @@ describe("docker target, end to end", function () {
 
     it("rebuilds, pushes a new digest and replaces the container after a one-line app change", async () => {
         const before = outputs;
-        project.editApp(
+        suite.project.editApp(
             "flask_app/__init__.py",
             '"Hello from Flask!"',
             '"Hello again from Flask!"',
@@ -115,12 +109,16 @@ describe("docker target, end to end", function () {
 
     it("fails clearly on a wrong registry password, then recovers from the same state", async () => {
         const before = outputs;
-        project.editApp("flask_app/__init__.py", '"Hello again from Flask!"', '"Hello once more!"');
-        await stack.setConfig("flask-app:registryPassword", {
+        suite.project.editApp(
+            "flask_app/__init__.py",
+            '"Hello again from Flask!"',
+            '"Hello once more!"',
+        );
+        await suite.stack.setConfig("flask-app:registryPassword", {
             value: "not-the-password",
             secret: true,
         });
-        await assert.rejects(stack.up(transcript.opts), (err: Error) => {
+        await assert.rejects(suite.stack.up(transcript.opts), (err: Error) => {
             assert.match(err.message, /unauthorized|authentication required|denied/i);
             assert.ok(!err.message.includes(bed.password), "the real password is not printed");
             return true;
@@ -129,7 +127,10 @@ describe("docker target, end to end", function () {
             message: "Hello again from Flask!",
         });
 
-        await stack.setConfig("flask-app:registryPassword", { value: bed.password, secret: true });
+        await suite.stack.setConfig("flask-app:registryPassword", {
+            value: bed.password,
+            secret: true,
+        });
         await up();
         assert.deepStrictEqual(JSON.parse((await httpGet(outputs.url + "/")).body), {
             message: "Hello once more!",
@@ -137,7 +138,7 @@ describe("docker target, end to end", function () {
     });
 
     it("keeps the registry password out of the stored state and of the engine's logs", () => {
-        const state = storedState(project, stack);
+        const state = storedState(suite.project, suite.stack);
         assert.match(state, /"registryPassword"|"password"/, "the state has the field");
         for (const [where, text] of [
             ["state", state],
@@ -151,7 +152,7 @@ describe("docker target, end to end", function () {
 
     it("leaves no container behind after destroy", async () => {
         const container = outputs.container;
-        await stack.destroy(transcript.opts);
+        await suite.stack.destroy(transcript.opts);
         assert.strictEqual(
             docker("ps", "--all", "--quiet", "--filter", `name=^/${container}$`),
             "",

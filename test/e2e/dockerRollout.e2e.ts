@@ -5,39 +5,33 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
 import { setTimeout as sleep } from "timers/promises";
-import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent } from "@pulumi/pulumi/automation";
 
 import { docker } from "../../tools/testbed/docker";
 import { freePort, httpGet } from "../../tools/testbed/http";
-import { ProjectCopy, configureStack, newStack } from "../../tools/testbed/project";
+import { configureStack } from "../../tools/testbed/project";
 import { testBed } from "../../tools/testbed/testBed";
-import { EngineTranscript, changes, tearDown } from "../support/stack";
+import { SuiteNeeds, e2eSuite } from "../support/e2eSuite";
+import { EngineTranscript, changes, useStack } from "../support/stack";
 import { describeLoad, startLoad, summarize } from "./load";
-import { dockerProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
+import { dockerProvider, nodejsLanguage } from "./plugins";
 
-describe("docker target, a replacement under load", function () {
-    if (!pluginsInstalled(this, nodejsLanguage, dockerProvider)) return;
-    this.timeout(20 * 60 * 1000);
+const needs: SuiteNeeds = { plugins: [nodejsLanguage, dockerProvider], timeoutMinutes: 20 };
 
+e2eSuite("docker target, a replacement under load", needs, () => {
     const bed = testBed();
     const repository = `e2e/flask-app-${crypto.randomBytes(3).toString("hex")}`;
     const transcript = new EngineTranscript();
-    let project: ProjectCopy;
-    let stack: Stack;
-
-    before(async () => {
-        project = new ProjectCopy("flaskapp-e2e-docker-rollout");
-        stack = await newStack(project, "docker-rollout");
-        await configureStack(stack, bed, repository, {
-            target: "docker",
-            hostPort: await freePort(),
-        });
+    const suite = useStack("docker-rollout", {
+        configure: async (stack) =>
+            configureStack(stack, bed, repository, {
+                target: "docker",
+                hostPort: await freePort(),
+            }),
     });
 
-    after(() => tearDown(stack, project));
-
     it("stops the old container gracefully and reports the downtime of a replacement", async () => {
-        const first = await stack.up(transcript.opts);
+        const first = await suite.stack.up(transcript.opts);
         const url = `${first.outputs.url.value}/`;
         const oldContainer: string = first.outputs.resourceNames.value.container;
         await httpGet(url);
@@ -47,7 +41,7 @@ describe("docker target, a replacement under load", function () {
         const steady = summarize(await baseline.stop());
         console.log(`      ${describeLoad("steady state", steady)}`);
 
-        project.editApp("flask_app/__init__.py", '"Hello from Flask!"', '"Hello again!"');
+        suite.project.editApp("flask_app/__init__.py", '"Hello from Flask!"', '"Hello again!"');
         const steps: string[] = [];
         const onEvent = (event: EngineEvent) => {
             transcript.opts.onEvent(event);
@@ -57,7 +51,7 @@ describe("docker target, a replacement under load", function () {
         const since = Math.floor(Date.now() / 1000);
         const load = startLoad(url, { concurrency: 4, maxSeconds: 600 });
         const started = Date.now();
-        const result = await stack.up({ ...transcript.opts, onEvent });
+        const result = await suite.stack.up({ ...transcript.opts, onEvent });
         const upSeconds = (Date.now() - started) / 1000;
         await sleep(3000);
         const figures = summarize(await load.stop(), started);

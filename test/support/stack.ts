@@ -1,17 +1,77 @@
-// A suite's stack, as the end-to-end suites check it and clean it up: what the engine said
-// (`EngineTranscript`), what an operation changed, what the backend stores, and the tear-down.
+// A suite's stack: made in its `before` and torn down in its `after` (`useStack`), and checked:
+// what the engine said (`EngineTranscript`), what an operation changed, what the backend stores.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import { EngineEvent, OpMap, Stack, UpResult } from "@pulumi/pulumi/automation";
 
-import { ProjectCopy } from "../../tools/testbed/project";
+import { ProjectCopy, newStack } from "../../tools/testbed/project";
+
+/** Options of `useStack`. */
+export interface StackOptions {
+    /** A program to copy instead of the project (`ProjectCopy`'s `source`). */
+    readonly source?: string;
+    /** The copy installs its own packages rather than using the project's. Default `false`. */
+    readonly ownDependencies?: boolean;
+    /** Readies the copy before the stack is created, e.g. installs its packages. */
+    readonly prepare?: (project: ProjectCopy) => void | Promise<void>;
+    /** Configures the new stack. */
+    readonly configure?: (stack: Stack) => void | Promise<void>;
+    /**
+     * Set where a test creates the stack (`newStack(suite.project, ...)`, into `suite.stack`),
+     * because the program must change before it has one.
+     */
+    readonly stackInTest?: boolean;
+    /**
+     * Whether `after` destroys the stack's resources before it removes the stack. Default `true`;
+     * `false` for a suite that creates none (it previews, or its ups must fail).
+     */
+    readonly destroy?: boolean;
+    /** Removes what else the suite made, once the stack is gone or its tear-down failed. */
+    readonly cleanUp?: () => void | Promise<void>;
+}
+
+/** A suite's copy of the project and its stack, there from its `before` to its `after`. */
+export class SuiteStack {
+    project!: ProjectCopy;
+    stack!: Stack;
+}
+
+/**
+ * Gives the suite around it a copy of the project (`flaskapp-e2e-<name>-...`) and a new stack on
+ * it (`<name>-...`), made in `before`; in `after`, destroys the stack's resources and removes the
+ * stack and the copy.
+ */
+export function useStack(name: string, options: StackOptions = {}): SuiteStack {
+    const suite = new SuiteStack();
+    before(async () => {
+        suite.project = new ProjectCopy(`flaskapp-e2e-${name}`, options.source, {
+            ownDependencies: options.ownDependencies,
+        });
+        await options.prepare?.(suite.project);
+        if (options.stackInTest) return;
+        suite.stack = await newStack(suite.project, name);
+        await options.configure?.(suite.stack);
+    });
+    after(async () => {
+        try {
+            await tearDown(suite.stack, suite.project, options.destroy);
+        } finally {
+            await options.cleanUp?.();
+        }
+    });
+    return suite;
+}
 
 /** After a suite: destroys the stack's resources, removes it and the project copy. */
-export async function tearDown(stack?: Stack, project?: ProjectCopy): Promise<void> {
+export async function tearDown(
+    stack?: Stack,
+    project?: ProjectCopy,
+    destroy = true,
+): Promise<void> {
     try {
-        await stack?.destroy();
+        if (destroy) await stack?.destroy();
         await stack?.workspace.removeStack(stack.name);
     } finally {
         project?.remove();
