@@ -9,15 +9,15 @@ import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import * as yaml from "js-yaml";
-import { Stack } from "@pulumi/pulumi/automation";
 
 import { docker } from "../../tools/testbed/docker";
 import { freePort, httpGet } from "../../tools/testbed/http";
 import { ProjectCopy, newStack, repoRoot } from "../../tools/testbed/project";
 import { TestBed, testBed } from "../../tools/testbed/testBed";
+import { SuiteNeeds, e2eSuite } from "../support/e2eSuite";
 import { secretForms } from "../support/registry";
-import { changes, storedState, tearDown } from "../support/stack";
-import { Plugin, dockerProvider, nodejsLanguage, pluginsInstalled, yamlLanguage } from "./plugins";
+import { changes, storedState, useStack } from "../support/stack";
+import { Plugin, dockerTargetPlugins, yamlLanguage } from "./plugins";
 
 const providerDir = path.join(repoRoot, "provider");
 const pythonLanguage: Plugin = { kind: "language", name: "python" };
@@ -65,52 +65,50 @@ function buildArgs(bed: TestBed): Record<string, string> {
 }
 
 function describeConsumer({ example, language, greeting }: Consumer): void {
-    describe(`the component package in the ${example} program of examples/${example}`, function () {
-        if (!pluginsInstalled(this, nodejsLanguage, dockerProvider, language)) return;
-        this.timeout(20 * 60 * 1000);
-
+    const title = `the component package in the ${example} program of examples/${example}`;
+    const needs: SuiteNeeds = {
+        plugins: [...dockerTargetPlugins, language],
+        timeoutMinutes: 20,
+    };
+    e2eSuite(title, needs, () => {
         const bed = testBed();
         const repository = `e2e/package-${example}-${crypto.randomBytes(3).toString("hex")}`;
-        let project: ProjectCopy;
-        let stack: Stack;
         let hostPort: number;
         let outputs: { url: string; imageRef: string; container: string };
-
-        before(() => {
-            project = new ProjectCopy(
-                `flaskapp-e2e-package-${example}`,
-                path.join(repoRoot, "examples", example),
-                { ownDependencies: true },
-            );
+        // The first test makes the stack, once the package is added.
+        const suite = useStack(`package-${example}`, {
+            source: path.join(repoRoot, "examples", example),
+            ownDependencies: true,
+            stackInTest: true,
         });
-
-        after(() => tearDown(stack, project));
 
         it("adds the package with `pulumi package add`, recorded in Pulumi.yaml by its path", async () => {
             // The example names the package by its path from examples/, which the copy is not in:
             // the copy starts without it, as the program did before the package was added.
-            const committed = readManifest(project.dir);
+            const committed = readManifest(suite.project.dir);
             assert.strictEqual(
                 path.resolve(repoRoot, "examples", example, committed.packages?.flaskapp ?? ""),
                 providerDir,
             );
             delete committed.packages;
-            writeManifest(project.dir, committed);
+            writeManifest(suite.project.dir, committed);
 
-            pulumiCli(project, "package", "add", providerDir);
-            assert.deepStrictEqual(readManifest(project.dir).packages, { flaskapp: providerDir });
+            pulumiCli(suite.project, "package", "add", providerDir);
+            assert.deepStrictEqual(readManifest(suite.project.dir).packages, {
+                flaskapp: providerDir,
+            });
 
-            stack = await newStack(project, example);
+            suite.stack = await newStack(suite.project, example);
             hostPort = await freePort();
             const key = (name: string) => `flask-app-${example}:${name}`;
-            await stack.setAllConfig({
+            await suite.stack.setAllConfig({
                 [key("imageRepository")]: { value: `${bed.registry}/${repository}` },
                 [key("registryUsername")]: { value: bed.username },
                 [key("registryPassword")]: { value: bed.password, secret: true },
                 [key("hostPort")]: { value: String(hostPort) },
             });
             // An object key is set by its paths: a JSON string is not an object to the CLI.
-            await stack.setAllConfig(
+            await suite.stack.setAllConfig(
                 Object.fromEntries(
                     Object.entries(buildArgs(bed)).map(([arg, value]) => [
                         key(`buildArgs.${arg}`),
@@ -122,12 +120,12 @@ function describeConsumer({ example, language, greeting }: Consumer): void {
         });
 
         it("previews the stack, the component, its image, network and container", async () => {
-            const preview = await stack.preview();
+            const preview = await suite.stack.preview();
             assert.deepStrictEqual(changes(preview.changeSummary), { create: 5 });
         });
 
         it("runs the app: its URL answers with the greeting the program set", async () => {
-            const result = await stack.up();
+            const result = await suite.stack.up();
             const warnings = result.stdout.split("\n").filter((line) => /warning/i.test(line));
             assert.deepStrictEqual(warnings, [], "an up that did nothing wrong warns of nothing");
             outputs = {
@@ -148,14 +146,14 @@ function describeConsumer({ example, language, greeting }: Consumer): void {
         /** The name of the container the component created, from the stack's state. */
         async function containerName(): Promise<string> {
             const resources: { type: string; outputs?: { name?: string } }[] = (
-                await stack.exportStack()
+                await suite.stack.exportStack()
             ).deployment.resources;
             return resources.find((r) => r.type === "docker:index/container:Container")!.outputs!
                 .name!;
         }
 
         it("registers the component under its own token, parent of its image, network and container", async () => {
-            const { deployment } = await stack.exportStack();
+            const { deployment } = await suite.stack.exportStack();
             const resources: { urn: string; type: string; parent?: string }[] =
                 deployment.resources;
             const components = resources.filter((r) => r.type === "flaskapp:index:FlaskApp");
@@ -172,19 +170,19 @@ function describeConsumer({ example, language, greeting }: Consumer): void {
         });
 
         it("keeps the registry password out of the stored state", () => {
-            const state = storedState(project, stack);
+            const state = storedState(suite.project, suite.stack);
             for (const form of secretForms(bed.username, bed.password)) {
                 assert.ok(!state.includes(form), "the registry password is stored encrypted");
             }
         });
 
         it("previews no change straight after up", async () => {
-            const preview = await stack.preview();
+            const preview = await suite.stack.preview();
             assert.deepStrictEqual(changes(preview.changeSummary), {});
         });
 
         it("destroys the app", async () => {
-            await stack.destroy();
+            await suite.stack.destroy();
             assert.strictEqual(
                 docker("ps", "--all", "--quiet", "--filter", `name=^/${outputs.container}$`),
                 "",

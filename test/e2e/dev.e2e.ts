@@ -19,8 +19,9 @@ import { docker } from "../../tools/testbed/docker";
 import { httpGet } from "../../tools/testbed/http";
 import { repoRoot } from "../../tools/testbed/project";
 import { testBed } from "../../tools/testbed/testBed";
+import { SuiteNeeds, e2eSuite } from "../support/e2eSuite";
 import { describeLoad, startLoad, summarize } from "./load";
-import { dockerProvider, nodejsLanguage, pluginsInstalled, testBedPart } from "./plugins";
+import { dockerTargetPlugins } from "./plugins";
 
 const registryContainer = "flask-app-dev-registry";
 const greetingLine = 'DEFAULT_GREETING = "Hello from Flask!"';
@@ -102,16 +103,13 @@ class WatchMode {
     }
 }
 
-describe("npm run dev, as a newcomer runs it", function () {
-    if (!pluginsInstalled(this, nodejsLanguage, dockerProvider)) return;
-    const pipIndexUrl = testBedPart(
-        this,
-        "FLASKAPP_E2E_PIP_INDEX_URL",
-        "the test bed's wheelhouse",
-    );
-    if (!pipIndexUrl) return;
-    this.timeout(20 * 60 * 1000);
+const needs: SuiteNeeds = {
+    plugins: dockerTargetPlugins,
+    parts: { FLASKAPP_E2E_PIP_INDEX_URL: "the test bed's wheelhouse" },
+    timeoutMinutes: 20,
+};
 
+e2eSuite("npm run dev, as a newcomer runs it", needs, () => {
     const bed = testBed();
     let dir: string;
     let url: string;

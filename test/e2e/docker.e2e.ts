@@ -10,9 +10,9 @@ import { testBed } from "../../tools/testbed/testBed";
 import { SuiteNeeds, e2eSuite } from "../support/e2eSuite";
 import { registryDigest, secretForms } from "../support/registry";
 import { EngineTranscript, changes, storedState, useStack } from "../support/stack";
-import { dockerProvider, nodejsLanguage } from "./plugins";
+import { dockerTargetPlugins } from "./plugins";
 
-const needs: SuiteNeeds = { plugins: [nodejsLanguage, dockerProvider], timeoutMinutes: 20 };
+const needs: SuiteNeeds = { plugins: dockerTargetPlugins, timeoutMinutes: 20 };
 
 e2eSuite("docker target, end to end", needs, () => {
     // A scenario, in order: the tests are the steps of one stack's life (up, no-op, app change,

@@ -14,9 +14,9 @@ import { testBed } from "../../tools/testbed/testBed";
 import { SuiteNeeds, e2eSuite } from "../support/e2eSuite";
 import { EngineTranscript, changes, useStack } from "../support/stack";
 import { describeLoad, startLoad, summarize } from "./load";
-import { dockerProvider, nodejsLanguage } from "./plugins";
+import { dockerTargetPlugins } from "./plugins";
 
-const needs: SuiteNeeds = { plugins: [nodejsLanguage, dockerProvider], timeoutMinutes: 20 };
+const needs: SuiteNeeds = { plugins: dockerTargetPlugins, timeoutMinutes: 20 };
 
 e2eSuite("docker target, a replacement under load", needs, () => {
     const bed = testBed();

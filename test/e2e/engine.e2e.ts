@@ -4,24 +4,32 @@
 // a bad value for every key Pulumi.yaml declares and breaks every rule between keys, in previews
 // only, batching the settings the component reports together.
 import * as assert from "assert";
-import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent } from "@pulumi/pulumi/automation";
 
-import { ProjectCopy, newStack, setConfig } from "../../tools/testbed/project";
+import { setConfig } from "../../tools/testbed/project";
 import { BadSetting, badSettings, badStackConfig } from "../support/badInputs";
+import { SuiteNeeds, e2eSuite } from "../support/e2eSuite";
 import { ConfigValue, StackConfig, path, secretPath } from "../support/engineConfig";
-import { nodejsLanguage, pluginsInstalled } from "./plugins";
+import { useStack } from "../support/stack";
+import { nodejsLanguage } from "./plugins";
 
-describe("the program on the real Pulumi engine", function () {
-    if (!pluginsInstalled(this, nodejsLanguage)) return;
-    this.timeout(5 * 60 * 1000);
+const needs: SuiteNeeds = { plugins: [nodejsLanguage], timeoutMinutes: 5 };
 
-    let project: ProjectCopy;
-    let stack: Stack;
+e2eSuite("the program on the real Pulumi engine", needs, () => {
+    // Its ups fail before any resource exists: nothing to destroy.
+    const suite = useStack("engine", {
+        // Skips the program's type check (`npm run typecheck` owns it), which is half of each
+        // preview's time; what the program does with its config is the same either way.
+        configure: (stack) => {
+            stack.workspace.envVars.PULUMI_NODEJS_TRANSPILE_ONLY = "true";
+        },
+        destroy: false,
+    });
 
     /** Runs `preview` and returns the message it failed with. */
     async function previewError(): Promise<string> {
         try {
-            await stack.preview();
+            await suite.stack.preview();
         } catch (err) {
             return (err as Error).message;
         }
@@ -31,30 +39,17 @@ describe("the program on the real Pulumi engine", function () {
     /** Resources in the stack's state besides the stack itself. */
     async function resourceCount(): Promise<number> {
         const resources: { type: string }[] =
-            (await stack.exportStack()).deployment.resources ?? [];
+            (await suite.stack.exportStack()).deployment.resources ?? [];
         return resources.filter((r) => r.type !== "pulumi:pulumi:Stack").length;
     }
 
-    before(async () => {
-        project = new ProjectCopy("flaskapp-e2e-engine");
-        stack = await newStack(project, "engine");
-        // Skips the program's type check (`npm run typecheck` owns it), which is half of each
-        // preview's time; what the program does with its config is the same either way.
-        stack.workspace.envVars.PULUMI_NODEJS_TRANSPILE_ONLY = "true";
-    });
-
-    after(async () => {
-        await stack?.workspace.removeStack(stack.name);
-        project?.remove();
-    });
-
     beforeEach(async () => {
-        const keys = Object.keys(await stack.getAllConfig());
-        if (keys.length > 0) await stack.removeAllConfig(keys);
+        const keys = Object.keys(await suite.stack.getAllConfig());
+        if (keys.length > 0) await suite.stack.removeAllConfig(keys);
     });
 
     it("stops a bad setting at preview with the component's message, creating nothing", async () => {
-        await setConfig(stack, { target: "kubernetes", replicas: 0 });
+        await setConfig(suite.stack, { target: "kubernetes", replicas: 0 });
         const message = await previewError();
         assert.match(
             message,
@@ -66,14 +61,14 @@ describe("the program on the real Pulumi engine", function () {
             "no stack trace for a config error",
         );
         await assert.rejects(
-            stack.up(),
+            suite.stack.up(),
             /`kubernetes\.replicas` must be an integer of at least 1; got 0/,
         );
         assert.strictEqual(await resourceCount(), 0);
     });
 
     it("names every bad setting at once", async () => {
-        await setConfig(stack, { cpuLimit: "lots", hostAddress: "localhost" });
+        await setConfig(suite.stack, { cpuLimit: "lots", hostAddress: "localhost" });
         const message = await previewError();
         assert.match(message, /FlaskApp "flask-app" has 2 invalid settings:/);
         assert.match(
@@ -87,7 +82,7 @@ describe("the program on the real Pulumi engine", function () {
     });
 
     it("refuses a registry password stored in plain text", async () => {
-        await setConfig(stack, { registryUsername: "ci", registryPassword: "hunter2" });
+        await setConfig(suite.stack, { registryUsername: "ci", registryPassword: "hunter2" });
         const message = await previewError();
         assert.match(
             message,
@@ -97,7 +92,7 @@ describe("the program on the real Pulumi engine", function () {
     });
 
     it("enforces the config types Pulumi.yaml declares", async () => {
-        await setConfig(stack, { hostPort: "eighty" });
+        await setConfig(suite.stack, { hostPort: "eighty" });
         assert.match(
             await previewError(),
             /configuration key 'hostPort' must be of type 'integer'/,
@@ -131,7 +126,8 @@ describe("the program on the real Pulumi engine", function () {
                 const subset = values
                     .filter(([, v]) => (v.path ?? false) === byPath)
                     .map(([key, v]) => [key, { value: v.value, secret: v.secret ?? false }]);
-                if (subset.length > 0) await stack.setAllConfig(Object.fromEntries(subset), byPath);
+                if (subset.length > 0)
+                    await suite.stack.setAllConfig(Object.fromEntries(subset), byPath);
             }
         }
 
@@ -146,7 +142,7 @@ describe("the program on the real Pulumi engine", function () {
             const previewed: string[] = [];
             let cliError = "";
             try {
-                await stack.preview({
+                await suite.stack.preview({
                     onEvent: (event: EngineEvent) => {
                         const diagnostic = event.diagnosticEvent;
                         if (diagnostic?.severity === "error") errors.push(diagnostic.message);
@@ -252,7 +248,7 @@ describe("the program on the real Pulumi engine", function () {
                 await setInputs(row.config);
                 assert.strictEqual(
                     await failedPreview(),
-                    row.message.replace("{stack}", stack.name),
+                    row.message.replace("{stack}", suite.stack.name),
                 );
                 caught += 1;
             });

@@ -8,81 +8,83 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { Stack } from "@pulumi/pulumi/automation";
 
 import { docker } from "../../tools/testbed/docker";
 import { freePort, httpGet } from "../../tools/testbed/http";
-import { ProjectCopy, newStack, repoRoot } from "../../tools/testbed/project";
+import { repoRoot } from "../../tools/testbed/project";
 import { testBed } from "../../tools/testbed/testBed";
+import { SuiteNeeds, e2eSuite } from "../support/e2eSuite";
 import { kubectlJson } from "../support/kubernetes";
-import { changes, tearDown } from "../support/stack";
-import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
+import { changes, useStack } from "../support/stack";
+import { kubernetesTargetPlugins } from "./plugins";
 
-describe("the example consumer stack, with the package installed from its tarball", function () {
-    if (!pluginsInstalled(this, nodejsLanguage, dockerProvider, kubernetesProvider)) return;
-    this.timeout(20 * 60 * 1000);
+const needs: SuiteNeeds = { plugins: kubernetesTargetPlugins, timeoutMinutes: 20 };
 
+e2eSuite("the example consumer stack, with the package installed from its tarball", needs, () => {
     const bed = testBed();
     const namespace = `e2e-consumer-${crypto.randomBytes(3).toString("hex")}`;
-    let project: ProjectCopy;
-    let stack: Stack;
     let hostPort: number;
 
-    before(async () => {
-        const packDir = fs.mkdtempSync(path.join(os.tmpdir(), "flaskapp-pack-"));
-        const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", packDir], {
-            cwd: repoRoot,
-            encoding: "utf8",
-        }).trim();
-        project = new ProjectCopy(
-            "flaskapp-e2e-consumer",
-            path.join(repoRoot, "examples", "consumer"),
-            {
-                ownDependencies: true,
-            },
-        );
-        execFileSync(
-            "npm",
-            ["install", "--no-audit", "--no-fund", "--prefer-offline", path.join(packDir, tarball)],
-            { cwd: project.dir, stdio: "ignore" },
-        );
-        fs.rmSync(packDir, { recursive: true, force: true });
-
-        stack = await newStack(project, "consumer");
-        hostPort = await freePort();
-        const key = (name: string) => `flask-app-consumer:${name}`;
-        await stack.setAllConfig({
-            [key("imageRepository")]: {
-                value: `${bed.registry}/e2e/consumer-${crypto.randomBytes(3).toString("hex")}`,
-            },
-            [key("registryUsername")]: { value: bed.username },
-            [key("registryPassword")]: { value: bed.password, secret: true },
-            [key("hostPort")]: { value: String(hostPort) },
-            [key("namespace")]: { value: namespace },
-            [key("kubeconfig")]: { value: fs.readFileSync(bed.kubeconfig, "utf8"), secret: true },
-        });
-        // An object key is set one path at a time.
-        const buildArgs = {
-            BASE_IMAGE: bed.baseImage,
-            PIP_INDEX_URL: bed.pipIndexUrl,
-            PIP_TRUSTED_HOST: bed.pipTrustedHost,
-        };
-        for (const [arg, value] of Object.entries(buildArgs)) {
-            if (value) await stack.setConfig(key(`buildArgs.${arg}`), { value }, true);
-        }
+    const suite = useStack("consumer", {
+        source: path.join(repoRoot, "examples", "consumer"),
+        ownDependencies: true,
+        prepare: (project) => {
+            const packDir = fs.mkdtempSync(path.join(os.tmpdir(), "flaskapp-pack-"));
+            const tarball = execFileSync(
+                "npm",
+                ["pack", "--silent", "--pack-destination", packDir],
+                { cwd: repoRoot, encoding: "utf8" },
+            ).trim();
+            execFileSync(
+                "npm",
+                [
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--prefer-offline",
+                    path.join(packDir, tarball),
+                ],
+                { cwd: project.dir, stdio: "ignore" },
+            );
+            fs.rmSync(packDir, { recursive: true, force: true });
+        },
+        configure: async (stack) => {
+            hostPort = await freePort();
+            const key = (name: string) => `flask-app-consumer:${name}`;
+            await stack.setAllConfig({
+                [key("imageRepository")]: {
+                    value: `${bed.registry}/e2e/consumer-${crypto.randomBytes(3).toString("hex")}`,
+                },
+                [key("registryUsername")]: { value: bed.username },
+                [key("registryPassword")]: { value: bed.password, secret: true },
+                [key("hostPort")]: { value: String(hostPort) },
+                [key("namespace")]: { value: namespace },
+                [key("kubeconfig")]: {
+                    value: fs.readFileSync(bed.kubeconfig, "utf8"),
+                    secret: true,
+                },
+            });
+            // An object key is set one path at a time.
+            const buildArgs = {
+                BASE_IMAGE: bed.baseImage,
+                PIP_INDEX_URL: bed.pipIndexUrl,
+                PIP_TRUSTED_HOST: bed.pipTrustedHost,
+            };
+            for (const [arg, value] of Object.entries(buildArgs)) {
+                if (value) await stack.setConfig(key(`buildArgs.${arg}`), { value }, true);
+            }
+        },
     });
 
-    after(() => tearDown(stack, project));
-
     it("imports the package from its own node_modules, not from this checkout", () => {
-        const installed = path.join(project.dir, "node_modules", "@flaskapp", "pulumi-flask");
+        const installed = path.join(suite.project.dir, "node_modules", "@flaskapp", "pulumi-flask");
         assert.ok(!fs.lstatSync(installed).isSymbolicLink());
         assert.ok(fs.existsSync(path.join(installed, "bin", "components", "index.js")));
         assert.ok(fs.existsSync(path.join(installed, "app", "Dockerfile")));
     });
 
     it("runs both apps: the container answers and the Deployment is Available", async () => {
-        const result = await stack.up();
+        const result = await suite.stack.up();
         const webUrl = result.outputs.webUrl.value;
         assert.strictEqual(webUrl, `http://127.0.0.1:${hostPort}`);
         assert.deepStrictEqual(JSON.parse((await httpGet(webUrl + "/")).body), {
@@ -101,12 +103,12 @@ describe("the example consumer stack, with the package installed from its tarbal
     });
 
     it("previews no change straight after up", async () => {
-        const preview = await stack.preview();
+        const preview = await suite.stack.preview();
         assert.deepStrictEqual(changes(preview.changeSummary), {});
     });
 
     it("destroys both apps", async () => {
-        await stack.destroy();
+        await suite.stack.destroy();
         assert.strictEqual(
             docker("ps", "--all", "--quiet", "--filter", "name=^/web-container"),
             "",

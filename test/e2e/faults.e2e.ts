@@ -18,13 +18,13 @@ import {
     ProjectCopy,
     configureKubernetesStack,
     configureStack,
-    newStack,
     repoRoot,
 } from "../../tools/testbed/project";
 import { TestBed, testBed } from "../../tools/testbed/testBed";
+import { SuiteNeeds, e2eSuite } from "../support/e2eSuite";
 import { kubectl, kubectlJson } from "../support/kubernetes";
-import { EngineTranscript, changes, tearDown } from "../support/stack";
-import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
+import { EngineTranscript, changes, useStack } from "../support/stack";
+import { kubernetesTargetPlugins } from "./plugins";
 
 const testbedScript = (name: string) => path.join(repoRoot, "scripts", "testbed", name);
 
@@ -209,10 +209,9 @@ async function killedUp(
     return output;
 }
 
-describe("Faults survived, on real systems", function () {
-    if (!pluginsInstalled(this, nodejsLanguage, dockerProvider, kubernetesProvider)) return;
-    this.timeout(10 * 60 * 1000);
+const needs: SuiteNeeds = { plugins: kubernetesTargetPlugins, timeoutMinutes: 10 };
 
+e2eSuite("Faults survived, on real systems", needs, () => {
     const testbed = testBed();
     const repository = `e2e/faults-${crypto.randomBytes(3).toString("hex")}`;
     const transcript = new EngineTranscript();
@@ -235,8 +234,13 @@ describe("Faults survived, on real systems", function () {
     });
 
     describe("docker target", () => {
-        let project: ProjectCopy;
-        let stack: Stack;
+        const suite = useStack("faults-docker", {
+            configure: async (stack) =>
+                configureStack(stack, bed, repository, {
+                    target: "docker",
+                    hostPort: await freePort(),
+                }),
+        });
         let url: string;
         let container: string;
         const greetings = ["Hello from Flask!"];
@@ -244,7 +248,7 @@ describe("Faults survived, on real systems", function () {
         /** Edits the app's message, the one-line change that needs a new image and push. */
         function changeApp(): string {
             const next = `Hello, change ${greetings.length}!`;
-            project.editApp(
+            suite.project.editApp(
                 "flask_app/__init__.py",
                 JSON.stringify(greetings[greetings.length - 1]),
                 JSON.stringify(next),
@@ -253,7 +257,7 @@ describe("Faults survived, on real systems", function () {
             return next;
         }
         async function up() {
-            const result = await stack.up(transcript.opts);
+            const result = await suite.stack.up(transcript.opts);
             url = result.outputs.url.value;
             container = result.outputs.resourceNames.value.container;
             return changes(result.summary.resourceChanges);
@@ -262,29 +266,21 @@ describe("Faults survived, on real systems", function () {
             assert.deepStrictEqual(JSON.parse((await httpGet(url + "/")).body), { message });
         }
         async function previewsNoChange() {
-            const preview = await stack.preview(transcript.opts);
+            const preview = await suite.stack.preview(transcript.opts);
             assert.deepStrictEqual(changes(preview.changeSummary), {});
         }
 
         before(async () => {
-            project = new ProjectCopy("flaskapp-e2e-faults-docker");
-            stack = await newStack(project, "faults-docker");
-            await configureStack(stack, bed, repository, {
-                target: "docker",
-                hostPort: await freePort(),
-            });
             await up();
             await serves(greetings[0]);
         });
-
-        after(() => tearDown(stack, project));
 
         it("registry down: the up fails naming the registry, the app keeps serving, the next up converges", async () => {
             const served = greetings[greetings.length - 1];
             const next = changeApp();
             await registry.down();
             try {
-                await assert.rejects(stack.up(transcript.opts), (err: Error) => {
+                await assert.rejects(suite.stack.up(transcript.opts), (err: Error) => {
                     assert.match(err.message, new RegExp(registry.server.replace(/\./g, "\\.")));
                     assert.match(err.message, /connection refused/);
                     return true;
@@ -303,7 +299,7 @@ describe("Faults survived, on real systems", function () {
             // Pulumi cannot tell from a preview: it compares the program with the state, and the
             // docker provider reads the container back only on refresh.
             await previewsNoChange();
-            const refreshed = await stack.refresh(transcript.opts);
+            const refreshed = await suite.stack.refresh(transcript.opts);
             assert.deepStrictEqual(changes(refreshed.summary.resourceChanges), { delete: 1 });
             assert.deepStrictEqual(await up(), { create: 1 });
             await serves(greetings[greetings.length - 1]);
@@ -330,15 +326,20 @@ describe("Faults survived, on real systems", function () {
         });
 
         it("two ups at once: the second is refused by the stack's lock, the state stays intact", async () => {
-            const first = stack.up(transcript.opts);
-            for (let i = 0; i < 600 && locks(project, stack).length === 0; i++) await sleep(100);
-            assert.strictEqual(locks(project, stack).length, 1, "the first up holds the lock");
-            await assert.rejects(stack.up(transcript.opts), (err: Error) => {
+            const first = suite.stack.up(transcript.opts);
+            for (let i = 0; i < 600 && locks(suite.project, suite.stack).length === 0; i++)
+                await sleep(100);
+            assert.strictEqual(
+                locks(suite.project, suite.stack).length,
+                1,
+                "the first up holds the lock",
+            );
+            await assert.rejects(suite.stack.up(transcript.opts), (err: Error) => {
                 assert.match(err.message, /the stack is currently locked by 1 lock\(s\)/);
                 return true;
             });
             assert.deepStrictEqual(changes((await first).summary.resourceChanges), {});
-            assert.deepStrictEqual(locks(project, stack), []);
+            assert.deepStrictEqual(locks(suite.project, suite.stack), []);
             await previewsNoChange();
         });
 
@@ -347,8 +348,8 @@ describe("Faults survived, on real systems", function () {
             // SIGKILL straight after SIGINT, as a second Ctrl-C or a CI job's kill does: the CLI
             // has no time to finish its cancel, so it leaves its lock and a pending operation.
             const output = await killedUp(
-                project,
-                stack,
+                suite.project,
+                suite.stack,
                 /flask-app-image updating .*Starting Docker build/,
                 {
                     afterMs: 0,
@@ -356,19 +357,23 @@ describe("Faults survived, on real systems", function () {
                 },
             );
             assert.doesNotMatch(output, /flask-app-image updated/);
-            assert.strictEqual(locks(project, stack).length, 1, "the killed CLI left its lock");
-            await assert.rejects(stack.up(transcript.opts), (err: Error) => {
+            assert.strictEqual(
+                locks(suite.project, suite.stack).length,
+                1,
+                "the killed CLI left its lock",
+            );
+            await assert.rejects(suite.stack.up(transcript.opts), (err: Error) => {
                 assert.match(
                     err.message,
                     /the stack is currently locked by 1 lock\(s\)\. Either wait for the other process\(es\) to end or delete the lock file with `pulumi cancel`/,
                 );
                 return true;
             });
-            await stack.cancel();
-            assert.deepStrictEqual(locks(project, stack), []);
+            await suite.stack.cancel();
+            assert.deepStrictEqual(locks(suite.project, suite.stack), []);
             // The interrupted image update is a pending operation: up warns of it and goes on.
             assert.deepStrictEqual(
-                (await checkpoint(stack)).pending_operations.map(
+                (await checkpoint(suite.stack)).pending_operations.map(
                     (op: { type: string; resource: { type: string } }) => [
                         op.type,
                         op.resource.type,
@@ -377,27 +382,25 @@ describe("Faults survived, on real systems", function () {
                 [["updating", "docker:index/image:Image"]],
             );
             assert.deepStrictEqual(await up(), { update: 1, replace: 1 });
-            assert.deepStrictEqual((await checkpoint(stack)).pending_operations ?? [], []);
+            assert.deepStrictEqual((await checkpoint(suite.stack)).pending_operations ?? [], []);
             await serves(next);
             await previewsNoChange();
         });
 
         it("leaves nothing behind after destroy", async () => {
-            await stack.destroy(transcript.opts);
+            await suite.stack.destroy(transcript.opts);
             assert.strictEqual(
                 docker("ps", "--all", "--quiet", "--filter", `name=^/${container}$`),
                 "",
             );
-            assert.deepStrictEqual(locks(project, stack), []);
-            assert.deepStrictEqual((await checkpoint(stack)).resources ?? [], []);
+            assert.deepStrictEqual(locks(suite.project, suite.stack), []);
+            assert.deepStrictEqual((await checkpoint(suite.stack)).resources ?? [], []);
         });
     });
 
     describe("kubernetes target", () => {
         const namespace = `e2e-faults-${crypto.randomBytes(3).toString("hex")}`;
         const kubeconfig = fs.readFileSync(testbed.kubeconfig, "utf8");
-        let project: ProjectCopy;
-        let stack: Stack;
 
         const deployment = () => kubectlJson(bed, "-n", namespace, "deployment", "flask-app");
         // A label of this suite's own, put on a kwok node by the rollout test and removed after.
@@ -405,15 +408,15 @@ describe("Faults survived, on real systems", function () {
         const nodeLabel = `flaskapp-faults-${crypto.randomBytes(3).toString("hex")}`;
         let kwokNode: string;
         async function up() {
-            const result = await stack.up(transcript.opts);
+            const result = await suite.stack.up(transcript.opts);
             return changes(result.summary.resourceChanges);
         }
         async function previewsNoChange() {
-            const preview = await stack.preview(transcript.opts);
+            const preview = await suite.stack.preview(transcript.opts);
             assert.deepStrictEqual(changes(preview.changeSummary), {});
         }
 
-        before(async () => {
+        before(() => {
             kwokNode = kubectl(bed, [
                 "get",
                 "nodes",
@@ -422,17 +425,13 @@ describe("Faults survived, on real systems", function () {
                 "-o",
                 "jsonpath={.items[0].metadata.name}",
             ]);
-            project = new ProjectCopy("flaskapp-e2e-faults-k8s");
-            stack = await newStack(project, "faults-k8s");
-            await configureKubernetesStack(stack, bed, repository, namespace, { replicas: 2 });
         });
-
-        after(async () => {
-            try {
-                await tearDown(stack, project);
-            } finally {
+        const suite = useStack("faults-k8s", {
+            configure: (stack) =>
+                configureKubernetesStack(stack, bed, repository, namespace, { replicas: 2 }),
+            cleanUp: () => {
                 if (kwokNode) kubectl(bed, ["label", "node", kwokNode, `${nodeLabel}-`]);
-            }
+            },
         });
 
         it("a wrong or unreachable kubeconfig: a clear error before any Kubernetes object, then converges", async () => {
@@ -462,12 +461,12 @@ describe("Faults survived, on real systems", function () {
             ];
             try {
                 for (const [value, message] of cases) {
-                    await stack.setConfig("flask-app:kubeconfig", { value, secret: true });
-                    await assert.rejects(stack.up(transcript.opts), (err: Error) => {
+                    await suite.stack.setConfig("flask-app:kubeconfig", { value, secret: true });
+                    await assert.rejects(suite.stack.up(transcript.opts), (err: Error) => {
                         assert.match(err.message, message);
                         return true;
                     });
-                    const types = ((await checkpoint(stack)).resources ?? []).map(
+                    const types = ((await checkpoint(suite.stack)).resources ?? []).map(
                         (r: { type: string }) => r.type,
                     );
                     // The program checks only that it is a kubeconfig, not that its cluster
@@ -481,7 +480,10 @@ describe("Faults survived, on real systems", function () {
                 assert.throws(() => kubectlJson(bed, "namespace", namespace), /NotFound|not found/);
             } finally {
                 // The later cases start from a stack with a good kubeconfig, whatever this one did.
-                await stack.setConfig("flask-app:kubeconfig", { value: kubeconfig, secret: true });
+                await suite.stack.setConfig("flask-app:kubeconfig", {
+                    value: kubeconfig,
+                    secret: true,
+                });
             }
             await up();
             assert.strictEqual(deployment().status.availableReplicas, 2);
@@ -493,7 +495,7 @@ describe("Faults survived, on real systems", function () {
             // Pulumi cannot tell from a preview: it compares the program with the state, and
             // the provider reads the Deployment back only on refresh.
             await previewsNoChange();
-            const refreshed = await stack.refresh(transcript.opts);
+            const refreshed = await suite.stack.refresh(transcript.opts);
             assert.deepStrictEqual(changes(refreshed.summary.resourceChanges), { delete: 1 });
             assert.deepStrictEqual(await up(), { create: 1 });
             assert.strictEqual(deployment().status.availableReplicas, 2);
@@ -503,10 +505,14 @@ describe("Faults survived, on real systems", function () {
         it("up interrupted mid-rollout: the next up finishes the rollout", async () => {
             // The pods need a node label that no node has yet, so the rollout waits and the
             // kill lands in it; the label is added after the kill.
-            await stack.setConfig(`flask-app:nodeSelector.${nodeLabel}`, { value: "yes" }, true);
+            await suite.stack.setConfig(
+                `flask-app:nodeSelector.${nodeLabel}`,
+                { value: "yes" },
+                true,
+            );
             const output = await killedUp(
-                project,
-                stack,
+                suite.project,
+                suite.stack,
                 /flask-app-deployment updating .*Waiting for app ReplicaSet/,
                 { afterMs: 500 },
             );
@@ -514,8 +520,8 @@ describe("Faults survived, on real systems", function () {
             assert.match(output, /Resource operation was cancelled for "flask-app"/);
             // The CLI finished its cancel within the grace period, so the SIGKILL found it gone:
             // it released the lock and left no pending operation.
-            assert.deepStrictEqual(locks(project, stack), []);
-            assert.deepStrictEqual((await checkpoint(stack)).pending_operations ?? [], []);
+            assert.deepStrictEqual(locks(suite.project, suite.stack), []);
+            assert.deepStrictEqual((await checkpoint(suite.stack)).pending_operations ?? [], []);
             assert.deepStrictEqual(deployment().spec.template.spec.nodeSelector, {
                 [nodeLabel]: "yes",
             });
@@ -528,9 +534,9 @@ describe("Faults survived, on real systems", function () {
         });
 
         it("leaves nothing behind after destroy, the namespace included", async () => {
-            await stack.destroy(transcript.opts);
+            await suite.stack.destroy(transcript.opts);
             assert.throws(() => kubectlJson(bed, "namespace", namespace), /NotFound|not found/);
-            assert.deepStrictEqual(locks(project, stack), []);
+            assert.deepStrictEqual(locks(suite.project, suite.stack), []);
         });
     });
 });

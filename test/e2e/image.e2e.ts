@@ -12,11 +12,12 @@ import { buildAppImage, docker, runHardened } from "../../tools/testbed/docker";
 import { freePort, httpGet } from "../../tools/testbed/http";
 import { ProjectCopy } from "../../tools/testbed/project";
 import { testBed } from "../../tools/testbed/testBed";
+import { SuiteNeeds, e2eSuite } from "../support/e2eSuite";
 import { registryDigest } from "../support/registry";
 
-describe("the app image, on a real Docker Engine and registry", function () {
-    this.timeout(10 * 60 * 1000);
+const needs: SuiteNeeds = { timeoutMinutes: 10 };
 
+e2eSuite("the app image, on a real Docker Engine and registry", needs, () => {
     const bed = testBed();
     const repository = `e2e/image-${crypto.randomBytes(3).toString("hex")}`;
     const image = `${bed.registry}/${repository}`;

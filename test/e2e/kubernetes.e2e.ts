@@ -4,26 +4,20 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
-import { Stack } from "@pulumi/pulumi/automation";
 
-import {
-    ProjectCopy,
-    configureKubernetesStack,
-    newStack,
-    setConfig,
-} from "../../tools/testbed/project";
+import { configureKubernetesStack, setConfig } from "../../tools/testbed/project";
 import { testBed } from "../../tools/testbed/testBed";
+import { SuiteNeeds, e2eSuite } from "../support/e2eSuite";
 import { kubectlJson } from "../support/kubernetes";
 import { secretForms } from "../support/registry";
-import { EngineTranscript, changes, storedState, tearDown } from "../support/stack";
-import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
+import { EngineTranscript, changes, storedState, useStack } from "../support/stack";
+import { kubernetesTargetPlugins } from "./plugins";
 
-describe("kubernetes target, end to end", function () {
+const needs: SuiteNeeds = { plugins: kubernetesTargetPlugins, timeoutMinutes: 20 };
+
+e2eSuite("kubernetes target, end to end", needs, () => {
     // A scenario, in order: the tests are the steps of one stack's life, each starting from the
     // state the one before left; what a rollout changes is seen only against that state.
-    if (!pluginsInstalled(this, nodejsLanguage, dockerProvider, kubernetesProvider)) return;
-    this.timeout(20 * 60 * 1000);
-
     const bed = testBed();
     const namespace = `e2e-${crypto.randomBytes(3).toString("hex")}`;
     const repository = `e2e/flask-app-${crypto.randomBytes(3).toString("hex")}`;
@@ -31,8 +25,12 @@ describe("kubernetes target, end to end", function () {
     const rotatedPassword = crypto.randomBytes(12).toString("hex");
     const kubeconfig = fs.readFileSync(bed.kubeconfig, "utf8");
     const transcript = new EngineTranscript();
-    let project: ProjectCopy;
-    let stack: Stack;
+    const suite = useStack("k8s", {
+        configure: async (stack) => {
+            await configureKubernetesStack(stack, bed, repository, namespace, { replicas: 2 });
+            await setApiKey(apiKeys[0]);
+        },
+    });
 
     const get = (...args: string[]) => kubectlJson(bed, "-n", namespace, ...args);
     const deployment = () => get("deployment", "flask-app");
@@ -47,20 +45,11 @@ describe("kubernetes target, end to end", function () {
             ),
         );
     const setApiKey = (value: string) =>
-        stack.setConfig("flask-app:secretEnv.API_KEY", { value, secret: true }, true);
+        suite.stack.setConfig("flask-app:secretEnv.API_KEY", { value, secret: true }, true);
     async function up() {
-        const result = await transcript.upWithoutWarnings(stack);
+        const result = await transcript.upWithoutWarnings(suite.stack);
         return { changed: changes(result.summary.resourceChanges), outputs: result.outputs };
     }
-
-    before(async () => {
-        project = new ProjectCopy("flaskapp-e2e-k8s");
-        stack = await newStack(project, "k8s");
-        await configureKubernetesStack(stack, bed, repository, namespace, { replicas: 2 });
-        await setApiKey(apiKeys[0]);
-    });
-
-    after(() => tearDown(stack, project));
 
     it("creates the namespace, Secrets, Deployment and Service, running the pushed digest", async () => {
         const { outputs } = await up();
@@ -91,13 +80,13 @@ describe("kubernetes target, end to end", function () {
     });
 
     it("previews no change straight after up", async () => {
-        const preview = await stack.preview(transcript.opts);
+        const preview = await suite.stack.preview(transcript.opts);
         assert.deepStrictEqual(changes(preview.changeSummary), {});
     });
 
     it("rolls out a new ReplicaSet after a one-line app change, scaling the old one to 0", async () => {
         const before = replicaSets();
-        project.editApp("flask_app/__init__.py", '"Hello from Flask!"', '"Hello again!"');
+        suite.project.editApp("flask_app/__init__.py", '"Hello from Flask!"', '"Hello again!"');
         const { changed } = await up();
         assert.deepStrictEqual(changed, { update: 2 }, "the image and the Deployment");
         const after = replicaSets();
@@ -109,7 +98,7 @@ describe("kubernetes target, end to end", function () {
 
     it("changes replicas in place, without a new ReplicaSet", async () => {
         const before = Object.keys(replicaSets()).sort();
-        await setConfig(stack, { replicas: 3 });
+        await setConfig(suite.stack, { replicas: 3 });
         const { changed } = await up();
         assert.deepStrictEqual(changed, { update: 1 });
         assert.deepStrictEqual(Object.keys(replicaSets()).sort(), before);
@@ -127,7 +116,7 @@ describe("kubernetes target, end to end", function () {
 
     it("does not roll the pods when the registry password rotates", async () => {
         const before = replicaSets();
-        await stack.setConfig("flask-app:registryPassword", {
+        await suite.stack.setConfig("flask-app:registryPassword", {
             value: rotatedPassword,
             secret: true,
         });
@@ -154,7 +143,7 @@ describe("kubernetes target, end to end", function () {
             ...apiKeys.map((s): [string, string] => ["a secretEnv value", s]),
         ];
         for (const [where, text] of [
-            ["stored state", storedState(project, stack)],
+            ["stored state", storedState(suite.project, suite.stack)],
             ["engine logs", transcript.text],
         ]) {
             for (const [what, secret] of secrets) {
@@ -164,7 +153,7 @@ describe("kubernetes target, end to end", function () {
     });
 
     it("leaves nothing behind after destroy, the namespace included", async () => {
-        await stack.destroy(transcript.opts);
+        await suite.stack.destroy(transcript.opts);
         assert.throws(() => kubectlJson(bed, "namespace", namespace), /NotFound|not found/);
     });
 });

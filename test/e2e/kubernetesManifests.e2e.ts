@@ -9,11 +9,12 @@ import { KubernetesObjects } from "../../components/kubernetes";
 import { promiseOf } from "../../tools/testbed/promiseOf";
 import { testBed } from "../../tools/testbed/testBed";
 import { kubernetesObjectsOf, withKinds } from "../../tools/testbed/targets";
+import { SuiteNeeds, e2eSuite } from "../support/e2eSuite";
 import { kubectl as run, kubectlJson } from "../support/kubernetes";
 
-describe("the kubernetes manifests, on a real API server", function () {
-    this.timeout(5 * 60 * 1000);
+const needs: SuiteNeeds = { timeoutMinutes: 5 };
 
+e2eSuite("the kubernetes manifests, on a real API server", needs, () => {
     const bed = testBed();
     const kubectl = (args: string[], input?: string) => run(bed, args, input);
     const getJson = (...args: string[]) => kubectlJson(bed, ...args);

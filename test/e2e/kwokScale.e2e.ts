@@ -5,26 +5,22 @@
 // FLASKAPP_E2E_SCALE=1.
 import * as assert from "assert";
 import * as crypto from "crypto";
-import { Stack } from "@pulumi/pulumi/automation";
 
-import { ProjectCopy, configureKubernetesStack, newStack } from "../../tools/testbed/project";
+import { configureKubernetesStack } from "../../tools/testbed/project";
 import { testBed } from "../../tools/testbed/testBed";
+import { SuiteNeeds, e2eSuite } from "../support/e2eSuite";
 import { kubectl, kubectlJson } from "../support/kubernetes";
-import { EngineTranscript, changes, tearDown } from "../support/stack";
-import {
-    dockerProvider,
-    kubernetesProvider,
-    nodejsLanguage,
-    pluginsInstalled,
-    testBedPart,
-} from "./plugins";
+import { EngineTranscript, changes, useStack } from "../support/stack";
+import { kubernetesTargetPlugins } from "./plugins";
 
-describe("kubernetes target, 200 replicas on kwok", function () {
-    if (!pluginsInstalled(this, nodejsLanguage, dockerProvider, kubernetesProvider)) return;
+const needs: SuiteNeeds = {
+    plugins: kubernetesTargetPlugins,
     // About 4 minutes on two loaded cores: run on request, not in every CI run.
-    if (!testBedPart(this, "FLASKAPP_E2E_SCALE", "set it to 1 to measure 200 replicas")) return;
-    this.timeout(30 * 60 * 1000);
+    parts: { FLASKAPP_E2E_SCALE: "set it to 1 to measure 200 replicas" },
+    timeoutMinutes: 30,
+};
 
+e2eSuite("kubernetes target, 200 replicas on kwok", needs, () => {
     const replicas = 200;
     const awaitTimeoutSeconds = 600;
     const bed = testBed();
@@ -35,8 +31,6 @@ describe("kubernetes target, 200 replicas on kwok", function () {
     // A kwok node holds 110 pods, as a kubelet does by default.
     const nodes = [0, 1].map((i) => `flaskapp-${pool}-${i}`);
     const transcript = new EngineTranscript();
-    let project: ProjectCopy;
-    let stack: Stack;
 
     const seconds = async (run: () => Promise<unknown>) => {
         const started = Date.now();
@@ -46,7 +40,7 @@ describe("kubernetes target, 200 replicas on kwok", function () {
     const available = () =>
         kubectlJson(bed, "-n", namespace, "deployment", "flask-app").status.availableReplicas;
 
-    before(async () => {
+    before(() => {
         for (const name of nodes) {
             kubectl(
                 bed,
@@ -80,30 +74,27 @@ describe("kubernetes target, 200 replicas on kwok", function () {
                 }),
             );
         }
-        project = new ProjectCopy("flaskapp-e2e-scale");
-        stack = await newStack(project, "scale");
-        await configureKubernetesStack(stack, bed, repository, namespace, {
-            replicas,
-            awaitTimeoutSeconds,
-        });
-        const path = (key: string, value: string) =>
-            stack.setConfig(`flask-app:${key}`, { value }, true);
-        await path(`nodeSelector["flaskapp.dev/node"]`, pool);
-        await path("tolerations[0].key", "flaskapp.dev/node");
-        await path("tolerations[0].value", pool);
-        await path("tolerations[0].effect", "NoSchedule");
     });
-
-    after(async () => {
-        try {
-            await tearDown(stack, project);
-        } finally {
+    const suite = useStack("scale", {
+        configure: async (stack) => {
+            await configureKubernetesStack(stack, bed, repository, namespace, {
+                replicas,
+                awaitTimeoutSeconds,
+            });
+            const path = (key: string, value: string) =>
+                stack.setConfig(`flask-app:${key}`, { value }, true);
+            await path(`nodeSelector["flaskapp.dev/node"]`, pool);
+            await path("tolerations[0].key", "flaskapp.dev/node");
+            await path("tolerations[0].value", pool);
+            await path("tolerations[0].effect", "NoSchedule");
+        },
+        cleanUp: () => {
             kubectl(bed, ["delete", "node", ...nodes, "--ignore-not-found"]);
-        }
+        },
     });
 
     it(`creates ${replicas} available replicas within the await timeout`, async () => {
-        const took = await seconds(() => stack.up(transcript.opts));
+        const took = await seconds(() => suite.stack.up(transcript.opts));
         console.log(`      first up (build, push, ${replicas} replicas): ${took.toFixed(1)} s`);
         assert.strictEqual(available(), replicas);
         assert.ok(took < awaitTimeoutSeconds);
@@ -112,17 +103,17 @@ describe("kubernetes target, 200 replicas on kwok", function () {
     it("previews no change, quickly", async () => {
         let summary;
         const took = await seconds(async () => {
-            summary = (await stack.preview(transcript.opts)).changeSummary;
+            summary = (await suite.stack.preview(transcript.opts)).changeSummary;
         });
         console.log(`      no-op preview: ${took.toFixed(1)} s`);
         assert.deepStrictEqual(changes(summary), {});
     });
 
     it(`rolls ${replicas} replicas to a new image within the await timeout`, async () => {
-        project.editApp("flask_app/__init__.py", '"Hello from Flask!"', '"Hello again!"');
+        suite.project.editApp("flask_app/__init__.py", '"Hello from Flask!"', '"Hello again!"');
         let changed;
         const took = await seconds(async () => {
-            changed = changes((await stack.up(transcript.opts)).summary.resourceChanges);
+            changed = changes((await suite.stack.up(transcript.opts)).summary.resourceChanges);
         });
         console.log(
             `      rollout up (build, push, ${replicas} replicas replaced): ${took.toFixed(1)} s`,

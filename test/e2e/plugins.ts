@@ -28,6 +28,16 @@ export const nodejsLanguage: Plugin = {
     version: require("@pulumi/pulumi/package.json").version,
 };
 export const yamlLanguage: Plugin = { kind: "language", name: "yaml" };
+/** What the project's program runs on with the docker target. */
+export const dockerTargetPlugins: readonly Plugin[] = [nodejsLanguage, dockerProvider];
+/**
+ * What it runs on with the kubernetes target, whose image the docker provider builds too: so
+ * also what a suite of both targets needs.
+ */
+export const kubernetesTargetPlugins: readonly Plugin[] = [
+    ...dockerTargetPlugins,
+    kubernetesProvider,
+];
 
 const describePlugin = (p: Plugin) =>
     `pulumi-${p.kind}-${p.name}${p.version === undefined ? "" : ` ${p.version}`}`;
@@ -92,9 +102,9 @@ function skipSuite(suite: Mocha.Suite, reason: string): void {
 }
 
 /**
- * Call first thing in a suite's `describe`: returns true when every plugin it needs is
- * installed; otherwise skips it with `<plugins> not installed` and returns false, so that the
- * suite registers nothing else.
+ * For `e2eSuite` (test/support/e2eSuite.ts), first thing in a suite: returns true when every
+ * plugin it needs is installed; otherwise skips it with `<plugins> not installed` and returns
+ * false, so that the suite registers nothing else.
  */
 export function pluginsInstalled(suite: Mocha.Suite, ...needed: Plugin[]): boolean {
     const missing = missingPlugins(needed);
@@ -104,9 +114,9 @@ export function pluginsInstalled(suite: Mocha.Suite, ...needed: Plugin[]): boole
 }
 
 /**
- * Call first thing in a suite that needs a part of the test bed named by an environment
- * variable (e.g. FLASKAPP_E2E_REAL_NODE): returns its value, or skips the suite as loudly as a
- * missing plugin does, with `<variable> not set (<what>)`.
+ * For `e2eSuite`, in a suite that needs a part of the test bed named by an environment variable
+ * (e.g. FLASKAPP_E2E_REAL_NODE): returns its value, or skips the suite as loudly as a missing
+ * plugin does, with `<variable> not set (<what>)`.
  */
 export function testBedPart(
     suite: Mocha.Suite,

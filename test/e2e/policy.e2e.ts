@@ -5,27 +5,28 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { Stack } from "@pulumi/pulumi/automation";
 
-import {
-    ProjectCopy,
-    configureKubernetesStack,
-    configureStack,
-    newStack,
-    repoRoot,
-} from "../../tools/testbed/project";
+import { configureKubernetesStack, configureStack, repoRoot } from "../../tools/testbed/project";
 import { testBed } from "../../tools/testbed/testBed";
-import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
+import { SuiteNeeds, e2eSuite } from "../support/e2eSuite";
+import { useStack } from "../support/stack";
+import { kubernetesTargetPlugins } from "./plugins";
 
-describe("the policy pack, during a real preview", function () {
-    if (!pluginsInstalled(this, nodejsLanguage, dockerProvider, kubernetesProvider)) return;
-    this.timeout(10 * 60 * 1000);
+const needs: SuiteNeeds = { plugins: kubernetesTargetPlugins, timeoutMinutes: 10 };
 
+e2eSuite("the policy pack, during a real preview", needs, () => {
     const bed = testBed();
-    let project: ProjectCopy;
-    let stack: Stack;
+    // Previews only: nothing to destroy.
+    const suite = useStack("policy", {
+        prepare: (project) =>
+            fs.cpSync(path.join(repoRoot, "policy"), path.join(project.dir, "policy"), {
+                recursive: true,
+            }),
+        destroy: false,
+    });
 
-    const preview = () => stack.preview({ policyPacks: [path.join(project.dir, "policy")] });
+    const preview = () =>
+        suite.stack.preview({ policyPacks: [path.join(suite.project.dir, "policy")] });
     /** The settings a stack file of the project holds, without the project's prefix. */
     const stackFile = (name: string): Record<string, string> => {
         const file = yaml.load(
@@ -37,7 +38,8 @@ describe("the policy pack, during a real preview", function () {
     };
     /** A stack with `settings`, building and pushing through the test bed. */
     async function useSettings(settings: Record<string, string>) {
-        for (const key of Object.keys(await stack.getAllConfig())) await stack.removeConfig(key);
+        for (const key of Object.keys(await suite.stack.getAllConfig()))
+            await suite.stack.removeConfig(key);
         // The test bed's registry stands in for the stack file's.
         const rest = Object.fromEntries(
             Object.entries(settings).filter(([key]) => key !== "imageRepository"),
@@ -45,24 +47,11 @@ describe("the policy pack, during a real preview", function () {
         const repository = `e2e/policy-${crypto.randomBytes(3).toString("hex")}`;
         // The stack file's namespace and createNamespace stand.
         if (settings.target === "kubernetes") {
-            await configureKubernetesStack(stack, bed, repository, settings.namespace, rest);
+            await configureKubernetesStack(suite.stack, bed, repository, settings.namespace, rest);
         } else {
-            await configureStack(stack, bed, repository, rest);
+            await configureStack(suite.stack, bed, repository, rest);
         }
     }
-
-    before(async () => {
-        project = new ProjectCopy("flaskapp-e2e-policy");
-        fs.cpSync(path.join(repoRoot, "policy"), path.join(project.dir, "policy"), {
-            recursive: true,
-        });
-        stack = await newStack(project, "policy");
-    });
-
-    after(async () => {
-        await stack?.workspace.removeStack(stack.name);
-        project?.remove();
-    });
 
     for (const name of ["dev", "staging"]) {
         it(`passes the ${name} stack's settings`, async () => {

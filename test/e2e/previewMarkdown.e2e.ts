@@ -5,34 +5,41 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
 import { execFileSync } from "child_process";
-import { Stack } from "@pulumi/pulumi/automation";
 
-import {
-    ProjectCopy,
-    configureKubernetesStack,
-    newStack,
-    setConfig,
-} from "../../tools/testbed/project";
+import { configureKubernetesStack, setConfig } from "../../tools/testbed/project";
 import { testBed } from "../../tools/testbed/testBed";
+import { SuiteNeeds, e2eSuite } from "../support/e2eSuite";
 import { secretForms } from "../support/registry";
-import { tearDown } from "../support/stack";
-import { dockerProvider, kubernetesProvider, nodejsLanguage, pluginsInstalled } from "./plugins";
+import { useStack } from "../support/stack";
+import { kubernetesTargetPlugins } from "./plugins";
 
-describe("preview as Markdown, on the component's own stack", function () {
-    if (!pluginsInstalled(this, nodejsLanguage, dockerProvider, kubernetesProvider)) return;
-    this.timeout(10 * 60 * 1000);
+const needs: SuiteNeeds = { plugins: kubernetesTargetPlugins, timeoutMinutes: 10 };
 
+e2eSuite("preview as Markdown, on the component's own stack", needs, () => {
     const bed = testBed();
     const namespace = `e2e-md-${crypto.randomBytes(3).toString("hex")}`;
     const apiKey = crypto.randomBytes(12).toString("hex");
-    let project: ProjectCopy;
-    let stack: Stack;
+    const suite = useStack("md", {
+        configure: async (stack) => {
+            await configureKubernetesStack(
+                stack,
+                bed,
+                `e2e/flask-app-md-${crypto.randomBytes(3).toString("hex")}`,
+                namespace,
+            );
+            await stack.setConfig(
+                "flask-app:secretEnv.API_KEY",
+                { value: apiKey, secret: true },
+                true,
+            );
+        },
+    });
 
     /** `npm run preview:md` as a user runs it, with the stack's backend and passphrase. */
     const previewMarkdown = () =>
-        execFileSync("npm", ["run", "--silent", "preview:md", "--", "--stack", stack.name], {
-            cwd: project.dir,
-            env: { ...process.env, ...stack.workspace.envVars },
+        execFileSync("npm", ["run", "--silent", "preview:md", "--", "--stack", suite.stack.name], {
+            cwd: suite.project.dir,
+            env: { ...process.env, ...suite.stack.workspace.envVars },
             encoding: "utf8",
         });
     const assertNoSecret = (markdown: string) => {
@@ -42,19 +49,8 @@ describe("preview as Markdown, on the component's own stack", function () {
     };
 
     before(async () => {
-        project = new ProjectCopy("flaskapp-e2e-md");
-        stack = await newStack(project, "md");
-        await configureKubernetesStack(
-            stack,
-            bed,
-            `e2e/flask-app-md-${crypto.randomBytes(3).toString("hex")}`,
-            namespace,
-        );
-        await stack.setConfig("flask-app:secretEnv.API_KEY", { value: apiKey, secret: true }, true);
-        await stack.up();
+        await suite.stack.up();
     });
-
-    after(() => tearDown(stack, project));
 
     it("says there is no change straight after an up", () => {
         const markdown = previewMarkdown();
@@ -66,7 +62,7 @@ describe("preview as Markdown, on the component's own stack", function () {
     });
 
     it("names the Deployment's changed property after a CPU limit change, and no value", async () => {
-        await setConfig(stack, { cpuLimit: "750m" });
+        await setConfig(suite.stack, { cpuLimit: "750m" });
         const markdown = previewMarkdown();
         assert.match(markdown, /\*\*1 to update\*\*, \d+ unchanged\./);
         assert.match(

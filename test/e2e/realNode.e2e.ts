@@ -8,36 +8,28 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
 import { setTimeout as sleep } from "timers/promises";
-import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent } from "@pulumi/pulumi/automation";
 
 import { httpGet } from "../../tools/testbed/http";
-import {
-    ProjectCopy,
-    configureKubernetesStack,
-    newStack,
-    setConfig,
-} from "../../tools/testbed/project";
+import { configureKubernetesStack, setConfig } from "../../tools/testbed/project";
 import { testBed } from "../../tools/testbed/testBed";
+import { SuiteNeeds, e2eSuite } from "../support/e2eSuite";
 import { kubectl, kubectlJson } from "../support/kubernetes";
-import { EngineTranscript, changes, tearDown } from "../support/stack";
+import { EngineTranscript, changes, useStack } from "../support/stack";
 import { LoadOptions, describeLoad, startLoad, summarize } from "./load";
-import {
-    dockerProvider,
-    kubernetesProvider,
-    nodejsLanguage,
-    pluginsInstalled,
-    testBedPart,
-} from "./plugins";
+import { kubernetesTargetPlugins } from "./plugins";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Pod = any;
 
-describe("real node, end to end", function () {
-    if (!pluginsInstalled(this, nodejsLanguage, dockerProvider, kubernetesProvider)) return;
-    const nodeName = testBedPart(this, "FLASKAPP_E2E_REAL_NODE", "the test bed has no real node");
-    if (nodeName === undefined) return;
-    this.timeout(30 * 60 * 1000);
+const needs: SuiteNeeds = {
+    plugins: kubernetesTargetPlugins,
+    parts: { FLASKAPP_E2E_REAL_NODE: "the test bed has no real node" },
+    timeoutMinutes: 30,
+};
 
+e2eSuite("real node, end to end", needs, (parts) => {
+    const nodeName = parts.FLASKAPP_E2E_REAL_NODE;
     const bed = testBed();
     const nodeIp = process.env.FLASKAPP_E2E_REAL_NODE_IP ?? "10.213.0.1";
     const [selectorKey, selectorValue] = (
@@ -49,8 +41,23 @@ describe("real node, end to end", function () {
     const namespace = `e2e-real-${crypto.randomBytes(3).toString("hex")}`;
     const repository = `e2e/flask-app-${crypto.randomBytes(3).toString("hex")}`;
     const transcript = new EngineTranscript();
-    let project: ProjectCopy;
-    let stack: Stack;
+    const suite = useStack("real", {
+        configure: async (stack) => {
+            await configureKubernetesStack(stack, bed, repository, namespace, {
+                replicas: 2,
+                serviceType: "NodePort",
+            });
+            // The placement a user would write: `pulumi config set --path ...`.
+            await configPath(`nodeSelector["${selectorKey}"]`, selectorValue);
+            await configPath("tolerations[0].key", taint[1]);
+            await configPath("tolerations[0].operator", "Equal");
+            await configPath("tolerations[0].value", taint[2]);
+            await configPath("tolerations[0].effect", taint[3]);
+            // The access log shows the kubelet's probes reaching the app.
+            // "yes", not "1": `--path` stores a number for "1", and env values must be strings.
+            await configPath("env.WEB_ACCESS_LOG", "yes");
+        },
+    });
 
     const get = (...args: string[]) => kubectlJson(bed, "-n", namespace, ...args);
     const pods = (): Pod[] =>
@@ -103,7 +110,7 @@ describe("real node, end to end", function () {
             }
         };
         const started = Date.now();
-        const result = await stack.up({ ...transcript.opts, onEvent });
+        const result = await suite.stack.up({ ...transcript.opts, onEvent });
         return {
             changed: changes(result.summary.resourceChanges),
             outputs: result.outputs,
@@ -114,27 +121,7 @@ describe("real node, end to end", function () {
 
     /** `pulumi config set --path KEY VALUE`. */
     const configPath = (key: string, value: string) =>
-        stack.setConfig(`flask-app:${key}`, { value }, true);
-
-    before(async () => {
-        project = new ProjectCopy("flaskapp-e2e-real");
-        stack = await newStack(project, "real");
-        await configureKubernetesStack(stack, bed, repository, namespace, {
-            replicas: 2,
-            serviceType: "NodePort",
-        });
-        // The placement a user would write: `pulumi config set --path ...`.
-        await configPath(`nodeSelector["${selectorKey}"]`, selectorValue);
-        await configPath("tolerations[0].key", taint[1]);
-        await configPath("tolerations[0].operator", "Equal");
-        await configPath("tolerations[0].value", taint[2]);
-        await configPath("tolerations[0].effect", taint[3]);
-        // The access log shows the kubelet's probes reaching the app.
-        // "yes", not "1": `--path` stores a number for "1", and env values must be strings.
-        await configPath("env.WEB_ACCESS_LOG", "yes");
-    });
-
-    after(() => tearDown(stack, project));
+        suite.stack.setConfig(`flask-app:${key}`, { value }, true);
 
     it("runs every replica on the real node, Ready only once the app answered its probe", async () => {
         const { outputs } = await up();
@@ -282,7 +269,7 @@ describe("real node, end to end", function () {
         const steadyFrom = Date.now() + 1000;
         await sleep(21_000);
         const started = Date.now();
-        project.editApp("flask_app/__init__.py", '"Hello from Flask!"', '"Hello again!"');
+        suite.project.editApp("flask_app/__init__.py", '"Hello from Flask!"', '"Hello again!"');
         const { changed, window, seconds } = await up();
         // The rollout ends when the old pods have drained and exited.
         await readyPods(2);
@@ -349,11 +336,15 @@ describe("real node, end to end", function () {
             .map((p: Pod) => p.metadata.name)
             .sort();
         const awaitTimeoutSeconds = 60;
-        await setConfig(stack, { memoryLimit: "32Mi", memoryRequest: "32Mi", awaitTimeoutSeconds });
+        await setConfig(suite.stack, {
+            memoryLimit: "32Mi",
+            memoryRequest: "32Mi",
+            awaitTimeoutSeconds,
+        });
         const load = startLoad(clusterUrl(), { concurrency: 2, maxSeconds: 300 });
         const started = Date.now();
         let message = "";
-        await assert.rejects(stack.up(transcript.opts), (err: Error) => {
+        await assert.rejects(suite.stack.up(transcript.opts), (err: Error) => {
             message = err.message;
             return true;
         });
@@ -387,7 +378,7 @@ describe("real node, end to end", function () {
     });
 
     it("recovers with the previous limits", async () => {
-        await setConfig(stack, {
+        await setConfig(suite.stack, {
             memoryLimit: "256Mi",
             memoryRequest: "128Mi",
             awaitTimeoutSeconds: 300,

@@ -64,12 +64,8 @@ export function useStack(name: string, options: StackOptions = {}): SuiteStack {
     return suite;
 }
 
-/** After a suite: destroys the stack's resources, removes it and the project copy. */
-export async function tearDown(
-    stack?: Stack,
-    project?: ProjectCopy,
-    destroy = true,
-): Promise<void> {
+/** Destroys the stack's resources unless told not to, removes it and the project copy. */
+async function tearDown(stack?: Stack, project?: ProjectCopy, destroy = true): Promise<void> {
     try {
         if (destroy) await stack?.destroy();
         await stack?.workspace.removeStack(stack.name);
