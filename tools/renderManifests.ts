@@ -23,11 +23,11 @@ export const representativeArgs: FlaskAppArgs = {
     kubernetes: { namespace: "shop", createNamespace: true },
 };
 
-/** The digest-pinned reference the image push would return. */
-const imageRef = `${representativeArgs.image.repository}@sha256:${"0".repeat(64)}`;
-
-/** The objects as multi-document YAML, every Output resolved. */
-export async function renderManifests(args: FlaskAppArgs): Promise<string> {
+/** The objects as multi-document YAML, every Output resolved; `imageRef` is what the push returns. */
+export async function renderManifests(
+    args: FlaskAppArgs,
+    imageRef = `${args.image.repository}@sha256:${"0".repeat(64)}`,
+): Promise<string> {
     const objects = await Promise.all(
         withKinds(kubernetesObjectsOf(args, imageRef)).map((o) => promiseOf(o)),
     );

@@ -19,9 +19,10 @@
 #   ./node.sh up       build what is missing, start containerd, kubelet and kube-proxy,
 #                      wait until the node is Ready; no-op when it already is (needs
 #                      `cluster.sh up`; a recreated cluster resets the node)
-#   ./node.sh smoke    run 2 replicas of the app image from the registry on the node under
-#                      Pod Security "restricted", check them through a ClusterIP and a
-#                      NodePort Service and `kubectl exec`, then delete everything
+#   ./node.sh smoke    run the app image from the registry on the node as the component
+#                      deploys it (its own objects, rendered by tools/testbed/nodeSmoke.ts)
+#                      under Pod Security "restricted", check the pods through the Service's
+#                      ClusterIP and NodePort and `kubectl exec`, then delete everything
 #   ./node.sh status   show processes, the node and its facts
 #   ./node.sh down     drain and delete the node, stop its processes, remove its state
 #   ./node.sh env      print the node's facts as FLASKAPP_E2E_* variables
@@ -589,6 +590,8 @@ cmd_env() {
 # node the way the component deploys it, under Pod Security "restricted".
 cmd_smoke() {
   local t1 ns=flaskapp-node-smoke tag img ref envf="$RUN_DIR/testbed.env" cfg
+  # The pods of the component's stack named "web" (tools/testbed/nodeSmoke.ts).
+  local selector=app.kubernetes.io/instance=web
   digest=""
   cluster_facts
   doing "checking that node $NODE_NAME is Ready"
@@ -621,14 +624,17 @@ cmd_smoke() {
   ref="$img@$digest"
   echo "    built and pushed in $(since "$t1"): $ref"
 
-  step "creating namespace $ns (Pod Security enforce=restricted) and its pull Secret"
+  # shellcheck source=../../ensure-node.sh
+  source "$ROOT/scripts/ensure-node.sh"
+  step "deploying the component's objects (tools/testbed/nodeSmoke.ts) for $ref on node $NODE_NAME"
   k delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
-  k create namespace "$ns" >/dev/null
-  k label namespace "$ns" pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/enforce-version=latest >/dev/null
-  # The Secret's data goes through stdin, never through a command line.
-  printf '{"auths":{"%s":{"auth":"%s"}}}' "$FLASKAPP_E2E_REGISTRY" \
-    "$(printf '%s:%s' "$FLASKAPP_E2E_REGISTRY_USERNAME" "$FLASKAPP_E2E_REGISTRY_PASSWORD" | base64 -w0)" \
-    | k -n "$ns" create secret generic registry --type=kubernetes.io/dockerconfigjson --from-file=.dockerconfigjson=/dev/stdin >/dev/null
+  t1=$(ts)
+  # The objects `pulumi up` creates, rendered by the component's own code; the registry
+  # password reaches the renderer and kubectl through the environment and a pipe only.
+  (cd "$ROOT" && NAMESPACE="$ns" IMAGE="$ref" NODE_LABEL="$NODE_LABEL" \
+    FLASKAPP_E2E_REGISTRY_USERNAME="$FLASKAPP_E2E_REGISTRY_USERNAME" \
+    FLASKAPP_E2E_REGISTRY_PASSWORD="$FLASKAPP_E2E_REGISTRY_PASSWORD" \
+    npx ts-node --transpile-only tools/testbed/nodeSmoke.ts) | k apply -f - >/dev/null
 
   doing "checking that the namespace refuses a pod that is not restricted"
   local out
@@ -637,71 +643,16 @@ cmd_smoke() {
   fi
   grep -q 'violates PodSecurity "restricted' <<<"$out" || die "unexpected refusal: $out"
 
-  step "deploying 2 replicas of $ref on node $NODE_NAME"
-  t1=$(ts)
-  k -n "$ns" apply -f - >/dev/null <<EOF
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: app}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: app}}
-  template:
-    metadata: {labels: {app: app}}
-    spec:
-      nodeSelector: {$NODE_LABEL_KEY: $NODE_LABEL_VALUE}
-      tolerations:
-      - {key: $NODE_LABEL_KEY, operator: Equal, value: $NODE_LABEL_VALUE, effect: NoSchedule}
-      imagePullSecrets: [{name: registry}]
-      securityContext:
-        runAsNonRoot: true
-        runAsUser: 10001
-        runAsGroup: 10001
-        seccompProfile: {type: RuntimeDefault}
-      containers:
-      - name: app
-        image: $ref
-        imagePullPolicy: Always
-        ports: [{name: http, containerPort: 8000}]
-        readinessProbe:
-          httpGet: {path: /healthz, port: http}
-          periodSeconds: 2
-        securityContext:
-          allowPrivilegeEscalation: false
-          readOnlyRootFilesystem: true
-          capabilities: {drop: [ALL]}
-        resources:
-          requests: {cpu: 50m, memory: 64Mi}
-          limits: {cpu: 500m, memory: 256Mi}
-        volumeMounts: [{name: tmp, mountPath: /tmp}]
-      volumes:
-      - {name: tmp, emptyDir: {medium: Memory, sizeLimit: 64Mi}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: app}
-spec:
-  selector: {app: app}
-  ports: [{name: http, port: 8000, targetPort: http}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: app-nodeport}
-spec:
-  type: NodePort
-  selector: {app: app}
-  ports: [{name: http, port: 8000, targetPort: http}]
-EOF
-  doing "waiting for Deployment app to become Available (image pull with the pod's Secret, readiness on /healthz)"
-  k -n "$ns" rollout status deployment/app --timeout="$WAIT" >/dev/null
-  echo "    2 pods Ready in $(since "$t1")"
+  doing "waiting for Deployment web to become Available (image pull with the pod's Secret, readiness on /healthz)"
+  k -n "$ns" rollout status deployment/web --timeout="$WAIT" >/dev/null
+  echo "    pods Ready in $(since "$t1")"
   k -n "$ns" get pods -o wide
 
   doing "checking that the pods run on $NODE_NAME with addresses from $POD_CIDR"
   local pod ip nodes
-  nodes=$(k -n "$ns" get pods -l app=app -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' | sort -u)
+  nodes=$(k -n "$ns" get pods -l "$selector" -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' | sort -u)
   [ "$nodes" = "$NODE_NAME" ] || die "pods scheduled on: $nodes"
-  for ip in $(k -n "$ns" get pods -l app=app -o jsonpath='{.items[*].status.podIP}'); do
+  for ip in $(k -n "$ns" get pods -l "$selector" -o jsonpath='{.items[*].status.podIP}'); do
     [ "${ip%.*}" = "${POD_CIDR%.*}" ] || die "pod IP $ip is not in $POD_CIDR"
   done
 
@@ -729,18 +680,19 @@ EOF
   echo "    without the pull Secret: $(k -n "$ns" get pod no-pull-secret -o jsonpath='{.status.containerStatuses[0].state.waiting.reason}'), the registry answers 401"
   k -n "$ns" delete pod no-pull-secret --wait=false >/dev/null
 
-  doing "calling the ClusterIP Service from the host"
-  local cip np
-  cip=$(k -n "$ns" get service app -o jsonpath='{.spec.clusterIP}')
-  wait_for "http://$cip:8000/healthz answering" 30 curl -fsS --noproxy '*' -m 3 "http://$cip:8000/healthz"
-  echo "    ClusterIP  http://$cip:8000/healthz -> $(curl -sS --noproxy '*' -m 3 -o /dev/null -w '%{http_code}' "http://$cip:8000/healthz")"
-  doing "calling the NodePort Service on $NODE_IP from the host"
-  np=$(k -n "$ns" get service app-nodeport -o jsonpath='{.spec.ports[0].nodePort}')
+  doing "calling the Service's ClusterIP from the host"
+  local cip port np
+  cip=$(k -n "$ns" get service web -o jsonpath='{.spec.clusterIP}')
+  port=$(k -n "$ns" get service web -o jsonpath='{.spec.ports[0].port}')
+  wait_for "http://$cip:$port/healthz answering" 30 curl -fsS --noproxy '*' -m 3 "http://$cip:$port/healthz"
+  echo "    ClusterIP  http://$cip:$port/healthz -> $(curl -sS --noproxy '*' -m 3 -o /dev/null -w '%{http_code}' "http://$cip:$port/healthz")"
+  doing "calling the Service's NodePort on $NODE_IP from the host"
+  np=$(k -n "$ns" get service web -o jsonpath='{.spec.ports[0].nodePort}')
   wait_for "http://$NODE_IP:$np/healthz answering" 30 curl -fsS --noproxy '*' -m 3 "http://$NODE_IP:$np/healthz"
   echo "    NodePort   http://$NODE_IP:$np/healthz -> $(curl -sS --noproxy '*' -m 3 -o /dev/null -w '%{http_code}' "http://$NODE_IP:$np/healthz")"
 
   doing "kubectl exec: the container runs as UID 10001 on a read-only root"
-  pod=$(k -n "$ns" get pods -l app=app -o jsonpath='{.items[0].metadata.name}')
+  pod=$(k -n "$ns" get pods -l "$selector" -o jsonpath='{.items[0].metadata.name}')
   local uid; uid=$(k -n "$ns" exec "$pod" -- id -u)
   [ "$uid" = 10001 ] || die "id -u in $pod printed '$uid'"
   if out=$(k -n "$ns" exec "$pod" -- sh -c 'touch /smoke-probe' 2>&1); then die "writing to / succeeded in $pod"; fi
