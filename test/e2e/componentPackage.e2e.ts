@@ -1,11 +1,14 @@
 // The component as a Pulumi package (provider/PulumiPlugin.yaml), consumed the way a team on
 // another language consumes it: `pulumi package add`, then preview, up, a preview that changes
 // nothing and destroy, on the real CLI, language hosts, engine, Docker Engine and registry. One
-// suite per example program in examples/; the tests are the steps of one stack's life and run
-// in order.
+// suite per example program in examples/ and per place the package is added from: its local
+// path, and a git URL at a tag, the way users add it from GitHub, from a snapshot of this
+// checkout served on loopback (tools/testbed/gitServer.ts). The tests are the steps of one
+// stack's life and run in order.
 import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import * as yaml from "js-yaml";
@@ -25,9 +28,20 @@ import {
     tearDown,
     testBed,
 } from "../../tools/testbed/harness";
+import { GitServer, serveCheckout } from "../../tools/testbed/gitServer";
 import { Plugin, dockerProvider, nodejsLanguage, pluginsInstalled, yamlLanguage } from "./plugins";
 
 const providerDir = path.join(repoRoot, "provider");
+const providerVersion: string = JSON.parse(
+    fs.readFileSync(path.join(providerDir, "package.json"), "utf8"),
+).version;
+/** The release tag users add the package at: `v` and the package's version, as Pulumi asks. */
+const tag = `v${providerVersion}`;
+/**
+ * The repository's path on the loopback server. Its owner is not the package's namespace, so the
+ * Python program's import shows that the SDK is named by the package, not by the URL.
+ */
+const servedRepository = "acme/flask-app.git";
 const pythonLanguage: Plugin = { kind: "language", name: "python" };
 
 interface Consumer {
@@ -37,24 +51,49 @@ interface Consumer {
     readonly language: Plugin;
     /** What the program sets as the app's greeting. */
     readonly greeting: string;
+    /** Where `pulumi package add` takes the package from: provider/, or a git URL at `tag`. */
+    readonly source: "path" | "git";
 }
 
-/** `pulumi` in the program's folder, on the project copy's file backend; returns its output. */
-function pulumiCli(project: ProjectCopy, ...args: string[]): string {
+/**
+ * `pulumi` in the program's folder, on the project copy's file backend, with `env` added to the
+ * environment; returns its output.
+ */
+function pulumiCli(project: ProjectCopy, args: string[], env: Record<string, string> = {}): string {
     return execFileSync("pulumi", args, {
         cwd: project.dir,
         env: {
             ...process.env,
             PULUMI_BACKEND_URL: `file://${project.stateDir}`,
             PULUMI_SKIP_UPDATE_CHECK: "true",
+            ...env,
         },
         encoding: "utf8",
         stdio: ["ignore", "pipe", "pipe"],
     });
 }
 
+/**
+ * The folder Pulumi clones a package from a git URL into: in its plugin folder, named as Pulumi
+ * names a git plugin, after the URL's host and path (`/` as `_`) and the version.
+ */
+function gitPluginDir(packageUrl: string, version: string): string {
+    const { host, pathname } = new URL(packageUrl);
+    const home = process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi");
+    const name = `${host}${pathname}`.replaceAll("/", "_");
+    return path.join(home, "plugins", `resource-${name}-v${version}`);
+}
+
+/** Removes a cloned package with the files Pulumi keeps beside it, so that the next add clones. */
+function removeGitPlugin(dir: string): void {
+    for (const entry of [dir, `${dir}.lock`, `${dir}.partial`, `${dir}.lastused`]) {
+        fs.rmSync(entry, { recursive: true, force: true });
+    }
+}
+
 interface Manifest {
-    packages?: Record<string, string>;
+    /** A package's path, or its source and version. */
+    packages?: Record<string, string | { source: string; version?: string }>;
     [key: string]: unknown;
 }
 
@@ -72,43 +111,89 @@ function buildArgs(bed: TestBed): Record<string, string> {
     };
 }
 
-function describeConsumer({ example, language, greeting }: Consumer): void {
-    describe(`the component package in the ${example} program of examples/${example}`, function () {
+const addedFrom = { path: "its local path", git: `a git URL at ${tag}` };
+
+function describeConsumer({ example, language, greeting, source }: Consumer): void {
+    const title = `the component package from ${addedFrom[source]} in the ${example} program of examples/${example}`;
+    describe(title, function () {
         if (!pluginsInstalled(this, nodejsLanguage, dockerProvider, language)) return;
         this.timeout(20 * 60 * 1000);
 
         const bed = testBed();
-        const repository = `e2e/package-${example}-${crypto.randomBytes(3).toString("hex")}`;
+        const repository = `e2e/package-${example}-${source}-${crypto.randomBytes(3).toString("hex")}`;
         let project: ProjectCopy;
+        let server: GitServer | undefined;
         let stack: Stack;
         let hostPort: number;
         let outputs: { url: string; imageRef: string; container: string };
+        // What the CLI needs beside the test bed's environment: trust in the git server.
+        const cliEnv = () => server?.env ?? {};
+        const packageUrl = () => `${server!.url}/provider`;
 
-        before(() => {
+        before(async () => {
             project = new ProjectCopy(
-                `flaskapp-e2e-package-${example}`,
+                `flaskapp-e2e-package-${example}-${source}`,
                 path.join(repoRoot, "examples", example),
                 { ownDependencies: true },
             );
+            if (source === "git") {
+                server = await serveCheckout({
+                    checkout: repoRoot,
+                    repository: servedRepository,
+                    tag,
+                });
+                // A clone left by an earlier run would be used as it is, and prove nothing.
+                removeGitPlugin(gitPluginDir(packageUrl(), providerVersion));
+            }
         });
 
-        after(() => tearDown(stack, project));
+        after(async () => {
+            try {
+                await tearDown(stack, project);
+            } finally {
+                if (server) {
+                    removeGitPlugin(gitPluginDir(packageUrl(), providerVersion));
+                    await server.close();
+                }
+            }
+        });
 
-        it("adds the package with `pulumi package add`, recorded in Pulumi.yaml by its path", async () => {
+        it(`adds the package with \`pulumi package add\`, recorded in Pulumi.yaml by ${addedFrom[source]}`, async () => {
             // The example names the package by its path from examples/, which the copy is not in:
             // the copy starts without it, as the program did before the package was added.
             const committed = readManifest(project.dir);
             assert.strictEqual(
-                path.resolve(repoRoot, "examples", example, committed.packages?.flaskapp ?? ""),
+                path.resolve(repoRoot, "examples", example, String(committed.packages?.flaskapp)),
                 providerDir,
             );
             delete committed.packages;
             writeManifest(project.dir, committed);
 
-            pulumiCli(project, "package", "add", providerDir);
-            assert.deepStrictEqual(readManifest(project.dir).packages, { flaskapp: providerDir });
+            if (source === "path") {
+                pulumiCli(project, ["package", "add", providerDir]);
+                assert.deepStrictEqual(readManifest(project.dir).packages, {
+                    flaskapp: providerDir,
+                });
+            } else {
+                pulumiCli(project, ["package", "add", `${packageUrl()}@${tag}`], cliEnv());
+                // Recorded without the scheme, as Pulumi records a git source.
+                assert.deepStrictEqual(readManifest(project.dir).packages, {
+                    flaskapp: { source: packageUrl().replace(/^https:\/\//, ""), version: tag },
+                });
+                const clone = gitPluginDir(packageUrl(), providerVersion);
+                assert.ok(
+                    fs.existsSync(path.join(clone, "provider", "PulumiPlugin.yaml")),
+                    `the tag is cloned into ${clone}`,
+                );
+                // provider/ is a workspace of the repository's package, so npm installed there:
+                // the component's own dependencies are beside its sources.
+                assert.ok(
+                    fs.existsSync(path.join(clone, "node_modules", "@pulumi", "docker")),
+                    "the component's dependencies are installed at the clone's root",
+                );
+            }
 
-            stack = await newStack(project, example);
+            stack = await newStack(project, example, cliEnv());
             hostPort = await freePort();
             const key = (name: string) => `flask-app-${example}:${name}`;
             await stack.setAllConfig({
@@ -201,13 +286,17 @@ function describeConsumer({ example, language, greeting }: Consumer): void {
     });
 }
 
-describeConsumer({
-    example: "yaml",
-    language: yamlLanguage,
-    greeting: "Hello from a YAML program",
-});
-describeConsumer({
-    example: "python",
-    language: pythonLanguage,
-    greeting: "Hello from a Python program",
-});
+for (const source of ["path", "git"] as const) {
+    describeConsumer({
+        example: "yaml",
+        language: yamlLanguage,
+        greeting: "Hello from a YAML program",
+        source,
+    });
+    describeConsumer({
+        example: "python",
+        language: pythonLanguage,
+        greeting: "Hello from a Python program",
+        source,
+    });
+}
