@@ -73,27 +73,47 @@ function pulumiCli(project: ProjectCopy, args: string[], env: Record<string, str
     });
 }
 
-/**
- * The folder Pulumi clones a package from a git URL into: in its plugin folder, named as Pulumi
- * names a git plugin, after the URL's host and path (`/` as `_`) and the version.
- */
-function gitPluginDir(packageUrl: string, version: string): string {
+const pluginsDir = path.join(
+    process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi"),
+    "plugins",
+);
+
+/** The name Pulumi gives a package cloned from a git URL: the URL's host and path, `/` as `_`. */
+function gitPluginName(packageUrl: string): string {
     const { host, pathname } = new URL(packageUrl);
-    const home = process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi");
-    const name = `${host}${pathname}`.replaceAll("/", "_");
-    return path.join(home, "plugins", `resource-${name}-v${version}`);
+    return `${host}${pathname}`.replaceAll("/", "_");
 }
 
-/** Removes a cloned package with the files Pulumi keeps beside it, so that the next add clones. */
-function removeGitPlugin(dir: string): void {
-    for (const entry of [dir, `${dir}.lock`, `${dir}.partial`, `${dir}.lastused`]) {
+/** The folder of Pulumi's plugin folder that Pulumi clones a package from a git URL into. */
+const gitPluginDir = (packageUrl: string, version: string) =>
+    path.join(pluginsDir, `resource-${gitPluginName(packageUrl)}-v${version}`);
+
+/**
+ * Removes a package cloned from a git URL, the files Pulumi keeps beside it and the schema the
+ * YAML host cached of it, so that the next add clones it and asks it for its schema afresh.
+ */
+function removeGitPlugin(packageUrl: string, version: string): void {
+    const dir = gitPluginDir(packageUrl, version);
+    const schemaPrefix = `schema-${gitPluginName(packageUrl)}-${version}-`;
+    const cachedSchemas = fs.existsSync(pluginsDir)
+        ? fs
+              .readdirSync(pluginsDir)
+              .filter((file) => file.startsWith(schemaPrefix) && file.endsWith(".json"))
+              .map((file) => path.join(pluginsDir, file))
+        : [];
+    for (const entry of [
+        dir,
+        `${dir}.lock`,
+        `${dir}.partial`,
+        `${dir}.lastused`,
+        ...cachedSchemas,
+    ]) {
         fs.rmSync(entry, { recursive: true, force: true });
     }
 }
 
 interface Manifest {
-    /** A package's path, or its source and version. */
-    packages?: Record<string, string | { source: string; version?: string }>;
+    packages?: Record<string, string>;
     [key: string]: unknown;
 }
 
@@ -143,7 +163,7 @@ function describeConsumer({ example, language, greeting, source }: Consumer): vo
                     tag,
                 });
                 // A clone left by an earlier run would be used as it is, and prove nothing.
-                removeGitPlugin(gitPluginDir(packageUrl(), providerVersion));
+                removeGitPlugin(packageUrl(), providerVersion);
             }
         });
 
@@ -152,7 +172,7 @@ function describeConsumer({ example, language, greeting, source }: Consumer): vo
                 await tearDown(stack, project);
             } finally {
                 if (server) {
-                    removeGitPlugin(gitPluginDir(packageUrl(), providerVersion));
+                    removeGitPlugin(packageUrl(), providerVersion);
                     await server.close();
                 }
             }
@@ -163,7 +183,7 @@ function describeConsumer({ example, language, greeting, source }: Consumer): vo
             // the copy starts without it, as the program did before the package was added.
             const committed = readManifest(project.dir);
             assert.strictEqual(
-                path.resolve(repoRoot, "examples", example, String(committed.packages?.flaskapp)),
+                path.resolve(repoRoot, "examples", example, committed.packages?.flaskapp ?? ""),
                 providerDir,
             );
             delete committed.packages;
@@ -176,9 +196,9 @@ function describeConsumer({ example, language, greeting, source }: Consumer): vo
                 });
             } else {
                 pulumiCli(project, ["package", "add", `${packageUrl()}@${tag}`], cliEnv());
-                // Recorded without the scheme, as Pulumi records a git source.
+                // Recorded without the scheme, as Pulumi records a git source, and at the tag.
                 assert.deepStrictEqual(readManifest(project.dir).packages, {
-                    flaskapp: { source: packageUrl().replace(/^https:\/\//, ""), version: tag },
+                    flaskapp: `${packageUrl().replace(/^https:\/\//, "")}@${tag}`,
                 });
                 const clone = gitPluginDir(packageUrl(), providerVersion);
                 assert.ok(
