@@ -17,6 +17,7 @@ interface Property {
 }
 interface Schema {
     name: string;
+    namespace?: string;
     version: string;
     resources: Record<
         string,
@@ -30,11 +31,16 @@ interface Schema {
 describe("the component package that `pulumi package add` runs", function () {
     this.timeout(120000);
     const manifest = readJson(path.join(providerDir, "package.json"));
+    const rootManifest = readJson(path.join(root, "package.json"));
+    // The name and namespace the host gives the package (@pulumi/pulumi's cmd/run-plugin):
+    // package.json's name without its scope, and the scope.
+    const [, namespace, name] = /^(?:@([^/]+)\/)?(.+)$/.exec(manifest.name)!;
     let schema: Schema;
 
     before(async () => {
         const provider = new ComponentProvider({
-            name: manifest.name,
+            name,
+            namespace,
             dirname: providerDir,
             components: [FlaskApp],
         });
@@ -50,7 +56,38 @@ describe("the component package that `pulumi package add` runs", function () {
     });
 
     it("carries the npm package's version", () => {
-        assert.strictEqual(schema.version, readJson(path.join(root, "package.json")).version);
+        assert.strictEqual(schema.version, rootManifest.version);
+    });
+
+    // Without a namespace of its own, Pulumi names a package added from a git URL after the URL's
+    // owner, and the Python module would change with the place it is added from.
+    it("has a namespace of its own, which names the SDK the Python example imports", () => {
+        assert.ok(schema.namespace, "provider/package.json's name has a scope");
+        const program = fs.readFileSync(
+            path.join(root, "examples", "python", "__main__.py"),
+            "utf8",
+        );
+        const requirements = fs.readFileSync(
+            path.join(root, "examples", "python", "requirements.txt"),
+            "utf8",
+        );
+        assert.match(program, new RegExp(`^import ${schema.namespace}_${schema.name} as `, "m"));
+        assert.match(requirements, new RegExp(`^sdks/${schema.namespace}-${schema.name}$`, "m"));
+    });
+
+    // Pulumi's Node.js host installs a plugin's dependencies at its npm workspace's root: there
+    // the component's sources (../components) find theirs, in a clone from git as in a checkout.
+    it("is a workspace of the repository's package, sharing its versions of what both need", () => {
+        assert.deepStrictEqual(rootManifest.workspaces, ["provider"]);
+        const rootVersions = { ...rootManifest.devDependencies, ...rootManifest.dependencies };
+        for (const [dependency, version] of Object.entries(manifest.dependencies)) {
+            assert.strictEqual(version, rootVersions[dependency], dependency);
+        }
+        // One copy of the SDK, or the host and the component would not share its runtime state.
+        assert.strictEqual(
+            manifest.dependencies["@pulumi/pulumi"],
+            rootManifest.dependencies["@pulumi/pulumi"],
+        );
     });
 
     it("documents every input, output and nested property from the args' JSDoc", () => {

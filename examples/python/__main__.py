@@ -1,7 +1,10 @@
 """One FlaskApp on the local Docker Engine, from the SDK that `pulumi package add` generates."""
 
 import pulumi
-import pulumi_flaskapp as flaskapp
+
+# The SDK's module is named after the package's scope and name in provider/package.json
+# (`@flaskapp/flaskapp`), so it is the same from a local path and from a git URL.
+import flaskapp_flaskapp as flaskapp
 
 config = pulumi.Config()
 

@@ -69,8 +69,15 @@ export class ProjectCopy {
     }
 }
 
-/** A new stack, with a unique name, on a file backend inside the project copy's folder. */
-export async function newStack(project: ProjectCopy, prefix: string): Promise<Stack> {
+/**
+ * A new stack, with a unique name, on a file backend inside the project copy's folder; `env` is
+ * more environment for every command the stack runs.
+ */
+export async function newStack(
+    project: ProjectCopy,
+    prefix: string,
+    env: Record<string, string> = {},
+): Promise<Stack> {
     const stackName = `${prefix}-${crypto.randomBytes(4).toString("hex")}`;
     return LocalWorkspace.createStack(
         { stackName, workDir: project.dir },
@@ -79,6 +86,7 @@ export async function newStack(project: ProjectCopy, prefix: string): Promise<St
                 PULUMI_BACKEND_URL: `file://${project.stateDir}`,
                 PULUMI_CONFIG_PASSPHRASE: crypto.randomBytes(16).toString("hex"),
                 PULUMI_SKIP_UPDATE_CHECK: "true",
+                ...env,
             },
         },
     );
