@@ -6,6 +6,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 
 import { FlaskApp, FlaskAppArgs } from "../components";
+import {
+    restrictedContainerSecurityContext,
+    restrictedPodSecurityContext,
+} from "./support/restricted";
 
 const IMAGE = "docker:index/image:Image";
 const CONTAINER = "docker:index/container:Container";
@@ -334,20 +338,11 @@ describe("FlaskApp", () => {
             const pod = one(DEPLOYMENT).inputs.spec.template.spec;
             assert.strictEqual(pod.automountServiceAccountToken, false);
             assert.strictEqual(pod.enableServiceLinks, false);
-            assert.deepStrictEqual(pod.securityContext, {
-                runAsNonRoot: true,
-                runAsUser: 10001,
-                runAsGroup: 10001,
-                fsGroup: 10001,
-                seccompProfile: { type: "RuntimeDefault" },
-            });
-            assert.deepStrictEqual(pod.containers[0].securityContext, {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                capabilities: { drop: ["ALL"] },
-                seccompProfile: { type: "RuntimeDefault" },
-            });
+            assert.deepStrictEqual(pod.securityContext, restrictedPodSecurityContext);
+            assert.deepStrictEqual(
+                pod.containers[0].securityContext,
+                restrictedContainerSecurityContext,
+            );
         });
 
         it("bounds the local disk a pod may use", async () => {

@@ -11,6 +11,10 @@ import { testBed } from "../../tools/testbed/testBed";
 import { kubernetesObjectsOf, withKinds } from "../../tools/testbed/targets";
 import { SuiteNeeds, e2eSuite } from "../support/e2eSuite";
 import { kubectl as run, kubectlJson } from "../support/kubernetes";
+import {
+    restrictedContainerSecurityContext,
+    restrictedPodSecurityContext,
+} from "../support/restricted";
 
 const needs: SuiteNeeds = { timeoutMinutes: 5 };
 
@@ -110,20 +114,8 @@ e2eSuite("the kubernetes manifests, on a real API server", needs, () => {
             assert.strictEqual(container[probe].periodSeconds, period);
             assert.strictEqual(container[probe].failureThreshold, failures);
         }
-        assert.deepStrictEqual(container.securityContext, {
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            runAsNonRoot: true,
-            capabilities: { drop: ["ALL"] },
-            seccompProfile: { type: "RuntimeDefault" },
-        });
-        assert.deepStrictEqual(pod.securityContext, {
-            runAsNonRoot: true,
-            runAsUser: 10001,
-            runAsGroup: 10001,
-            fsGroup: 10001,
-            seccompProfile: { type: "RuntimeDefault" },
-        });
+        assert.deepStrictEqual(container.securityContext, restrictedContainerSecurityContext);
+        assert.deepStrictEqual(pod.securityContext, restrictedPodSecurityContext);
         assert.deepStrictEqual(pod.imagePullSecrets, [{ name: "web-registry" }]);
         assert.strictEqual(
             container.env.find((e: { name: string }) => e.name === "API_KEY"),
